@@ -1,0 +1,27 @@
+/**
+ * cerberus-edge: a small, exact Cerberus client for Node, Bun, Deno and edge workers.
+ *
+ * ```ts
+ * import { createCerberusClient, kmsAuth } from "cerberus-edge";
+ * const cerberus = createCerberusClient({ url: "https://cerberus.example.com", auth: kmsAuth() });
+ * const config = await cerberus.readSecret("app/my-sdb/config");
+ * ```
+ *
+ * This entry picks the runtime adapter (Node, Bun, Deno, edge) automatically; the pure core,
+ * with nothing detected, is `cerberus-edge/core`.
+ *
+ * @module
+ */
+import { createClient, type CerberusClient, type CerberusClientOptions } from "./src/client.ts";
+import { detectRuntime } from "./src/runtime/detect.ts";
+
+export * from "./src/core.ts";
+export { detectRuntime } from "./src/runtime/detect.ts";
+
+/**
+ * Creates a Cerberus client on the detected runtime: environment variables and files where the
+ * runtime has them, and its fastest transport (Node: `node:http`; Bun, Deno: `fetch`).
+ */
+export function createCerberusClient(options: CerberusClientOptions): CerberusClient {
+  return createClient({ ...options, runtime: options?.runtime ?? detectRuntime() });
+}
