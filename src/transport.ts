@@ -106,5 +106,16 @@ function networkReason(error: unknown): string {
     if (typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code)) return code;
     current = (current as { cause?: unknown }).cause;
   }
+  // Deno and Bun put the cause in the message only; name the few well-known ones.
+  const message = error instanceof Error ? error.message : "";
+  for (const [pattern, code] of KNOWN_FAILURES) if (pattern.test(message)) return code;
   return error instanceof Error && error.name !== "Error" ? error.name : "network error";
 }
+
+const KNOWN_FAILURES: [RegExp, string][] = [
+  [/connection refused|ECONNREFUSED/i, "ECONNREFUSED"],
+  [/connection reset|ECONNRESET|socket hang up/i, "ECONNRESET"],
+  [/dns error|ENOTFOUND|failed to lookup address/i, "ENOTFOUND"],
+  [/timed? ?out|ETIMEDOUT/i, "ETIMEDOUT"],
+  [/certificate|TLS|SSL/i, "TLS_ERROR"],
+];

@@ -273,3 +273,13 @@ describe("bad input from the network becomes a typed error naming the step", () 
     assert.deepEqual(info.metadata, { _truncated: "true" });
   });
 });
+
+test("a client_token a header cannot carry is refused without quoting it", async () => {
+  const s = setup();
+  s.world.principals.delete(WEB_ROLE_ARN);
+  s.world.principals.get(APP_ROLE_ARN)!.payload = { client_token: "tok\nwith-newline-secret", lease_duration: 60 };
+  const error = await rejection(s.client.readSecret("app/demo/config"));
+  assert.ok(error instanceof AuthenticationError);
+  assert.match(error.message, /client_token has characters a header cannot carry/);
+  assert.ok(!error.message.includes("with-newline-secret"));
+});

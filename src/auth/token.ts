@@ -71,7 +71,13 @@ export class CerberusToken {
 }
 
 const AuthPayloadSchema = v.object({
-  client_token: v.pipe(v.string(), v.minLength(1, "client_token is empty")),
+  // Visible ASCII only: anything else could not go into a header, and Headers would throw
+  // a TypeError quoting the value.
+  client_token: v.pipe(
+    v.string(),
+    v.minLength(1, "client_token is empty"),
+    v.regex(/^[\x21-\x7e]+$/, "client_token has characters a header cannot carry"),
+  ),
   policies: v.optional(v.nullable(v.array(v.string())), []),
   metadata: v.optional(v.nullable(v.record(v.string(), v.unknown())), {}),
   lease_duration: v.pipe(v.number(), v.integer("lease_duration is not a whole number"), v.minValue(0, "lease_duration is negative")),

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The `cerberus-edge` command: wires {@link run} to the process it runs in. Runs on Node
+ * (`node dist/cli.js`, `node --import tsx src/cli/main.ts`), Bun (`bun src/cli/main.ts`) and
+ * Deno (`deno run --allow-net --allow-env src/cli/main.ts`); `process` is the one global used,
+ * which all three provide. The environment is read through the detected runtime adapter.
+ *
+ * @module
+ */
+import { createCerberusClient } from "../../mod.ts";
+import { detectRuntime } from "../runtime/detect.ts";
+import { ExitCode, PROGRAM, run } from "./run.ts";
+
+/** Writes `text` to a stream and resolves once it is handed to the OS (so exiting loses nothing). */
+function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      stream.write(text, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+/** Runs the command line and exits with its code. */
+async function main(): Promise<never> {
+  // A closed pipe (`cerberus-edge list ... | head -1`) must not crash with a stack trace.
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
+  const pending: Promise<void>[] = [];
+  let code: number;
+  try {
+    const runtime = detectRuntime();
+    code = await run(
+      process.argv.slice(2),
+      (name) => runtime.env(name),
+      {
+        stdout: (text) => void pending.push(write(process.stdout, text)),
+        stderr: (text) => void pending.push(write(process.stderr, text)),
+      },
+      { createClient: (options) => createCerberusClient({ ...options, runtime }) },
+    );
+  } catch (error) {
+    // run() never throws; this guards the wiring itself (e.g. no usable runtime).
+    const name = error instanceof Error ? error.name : typeof error;
+    pending.push(write(process.stderr, `${PROGRAM}: unexpected internal error (${name})\n`));
+    code = ExitCode.FAILURE;
+  }
+  await Promise.all(pending);
+  process.exit(code);
+}
+
+await main();
