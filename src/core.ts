@@ -24,6 +24,7 @@ export type { Clock } from "./clock.ts";
 export { fetchTransport } from "./transport.ts";
 export type { HttpTransport } from "./transport.ts";
 export { edgeRuntime } from "./runtime/edge.ts";
+export { withEnv } from "./runtime/env.ts";
 export type { RuntimeEnvironment } from "./runtime/types.ts";
 export type { CerberusEvent, EventListener } from "./events.ts";
 export {
