@@ -28,9 +28,9 @@ describe("KMS auth v2, the seed's sequence", () => {
     assert.equal(world.count("imds", "PUT", "/latest/api/token"), 1, "one IMDSv2 session for the whole flow");
     const types = events.map((e) => e.type);
     assert.deepEqual(types.filter((t) => t.startsWith("metadata.") || t.startsWith("auth.") || t.startsWith("kms.")), [
-      "auth.region",
       "metadata.account",
       "metadata.roles",
+      "auth.region",
       "auth.attempt",
       "auth.failure",
       "auth.attempt",

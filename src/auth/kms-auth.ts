@@ -83,10 +83,11 @@ export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
         options.metadata ??
         createInstanceMetadataClient({ transport: context.transport, clock: context.clock, env: context.env, onEvent: context.onEvent });
       const startedAt = context.clock.now();
-      const region = await resolveRegion(options, context, options.principalArn ? undefined : metadata);
+      // The seed's order: account and roles first, then the region to ask for.
       const candidates = options.principalArn
         ? [explicitCandidate(options.principalArn, options.credentials, context)]
         : await discoverCandidates(metadata, version, context);
+      const region = await resolveRegion(options, context, options.principalArn ? undefined : metadata);
       const regions = [region, ...(options.fallbackRegions ?? []).filter((r) => r !== region)];
       const attempts: AuthAttempt[] = [];
       const hopeless = new Set<string>();

@@ -98,7 +98,7 @@ export async function kmsDecrypt(options: KmsDecryptOptions): Promise<KmsDecrypt
         step: "kms-decrypt",
         signal: options.signal,
       });
-      if (res.status === 200) return parseDecryptResponse(res.body, options, skew);
+      if (res.status === 200) return parseDecryptResponse(res.body, options);
       failure = parseKmsError(res.status, res.body);
       const serverDate = Date.parse(res.headers.get("date") ?? "");
       if (!skewCorrected && SKEW_ERRORS.has(failure.awsType) && Number.isFinite(serverDate)) {
@@ -143,7 +143,7 @@ async function signedRequest(options: KmsDecryptOptions, body: string, datetime:
   return new Request(signed.url, { method: signed.method, headers: signed.headers, body });
 }
 
-function parseDecryptResponse(bytes: Uint8Array, options: KmsDecryptOptions, _skew: ClockSkew): KmsDecryptResult {
+function parseDecryptResponse(bytes: Uint8Array, options: KmsDecryptOptions): KmsDecryptResult {
   const json = parseJsonText(new TextDecoder().decode(bytes));
   if (!json) throw new PayloadError("kms-decrypt", "KMS Decrypt answered 200 with a body that is not JSON");
   const parsed = v.safeParse(DecryptResponse, json.value);
