@@ -17,6 +17,8 @@ export type { IamInfo, IdentityDocument, InstanceMetadata, InstanceMetadataOptio
 export { kmsDecrypt } from "./aws/kms.ts";
 export type { ClockSkew, KmsDecryptOptions, KmsDecryptResult } from "./aws/kms.ts";
 export { sealCredentials } from "./aws/credentials.ts";
+export { containerCredentialsSource } from "./aws/container-credentials.ts";
+export type { ContainerCredentials, ContainerCredentialsOptions } from "./aws/container-credentials.ts";
 export type { AwsCredentials, AwsCredentialSource } from "./aws/credentials.ts";
 export { encodeSecretPath } from "./paths.ts";
 export { systemClock } from "./clock.ts";

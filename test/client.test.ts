@@ -176,3 +176,11 @@ describe("nothing secret in logs", () => {
     assert.ok(!inspect(client, { depth: 10, showHidden: true }).includes("tok-app-role-secret-value"));
   });
 });
+
+test("sealing twice keeps the credentials readable", () => {
+  const once = sealCredentials({ accessKeyId: "AKIAEXAMPLE12345", secretAccessKey: "s", sessionToken: "t" });
+  const twice = sealCredentials(once);
+  assert.equal(twice.accessKeyId, "AKIAEXAMPLE12345");
+  assert.equal(twice.secretAccessKey, "s");
+  assert.equal(sealCredentials({ ...{ accessKeyId: "AKIAEXAMPLE12345", secretAccessKey: "s" }, roleArn: "arn:x" } as never as { accessKeyId: string; secretAccessKey: string }).accessKeyId, "AKIAEXAMPLE12345");
+});

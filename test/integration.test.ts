@@ -61,6 +61,28 @@ describe("KMS auth over the loopback stack", () => {
     assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
   });
 
+  test("on ECS: the task role named by the container credentials endpoint, no metadata", async () => {
+    const container = stack.defaults!.container;
+    const { cerberus, events } = client({}, { ...container.env, AWS_EC2_METADATA_DISABLED: "true" });
+    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.equal((await cerberus.whoami()).principal, stack.defaults!.roles.app.arn);
+    assert.ok(!events.some((e) => e.type === "metadata.roles"));
+  });
+
+  test("on ECS with an explicit principal, the container supplies its credentials", async () => {
+    const container = stack.defaults!.container;
+    const { cerberus } = client({ principalArn: stack.defaults!.roles.app.arn }, { ...container.env, AWS_EC2_METADATA_DISABLED: "true" });
+    assert.equal((await cerberus.whoami()).principal, stack.defaults!.roles.app.arn);
+  });
+
+  test("container credentials without the authorization token are refused, and say so", async () => {
+    const container = stack.defaults!.container;
+    const { cerberus } = client({}, { AWS_CONTAINER_CREDENTIALS_FULL_URI: container.fullUri, AWS_EC2_METADATA_DISABLED: "true" });
+    const error = await cerberus.whoami().catch((e: unknown) => e);
+    assert.ok(error instanceof AuthenticationError);
+    assert.match(error.message, /container credentials endpoint answered HTTP 40[13]/);
+  });
+
   test("IMDSv1 fallback when the token PUT is refused", async () => {
     stack.faults.inject("imds", { kind: "status", status: 403 }, { path: "/latest/api/token", times: 1 });
     const { cerberus, events } = client();

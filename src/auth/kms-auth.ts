@@ -10,6 +10,7 @@ import { isBase64 } from "../base64.ts";
 import { cerberusRequest, parseJsonBody } from "../cerberus-http.ts";
 import { sealCredentials, type AwsCredentials, type AwsCredentialSource } from "../aws/credentials.ts";
 import { checkRegion, serviceEndpoint } from "../aws/endpoints.ts";
+import { containerCredentialsSource, hasContainerCredentials, type ContainerCredentials } from "../aws/container-credentials.ts";
 import { createInstanceMetadataClient, type InstanceMetadata } from "../aws/imds.ts";
 import { kmsDecrypt } from "../aws/kms.ts";
 import {
@@ -38,10 +39,15 @@ export interface KmsAuthOptions {
   fallbackRegions?: readonly string[];
   /**
    * Authenticate as this principal instead of discovering roles from instance metadata
-   * (ECS tasks, Lambda, laptops). Needs `credentials` or the `AWS_*` key variables.
+   * (Lambda, laptops, Workers). Needs `credentials`, the `AWS_*` key variables, or a container
+   * credentials endpoint. On ECS, leave it out: the task role named by the container
+   * credentials endpoint (`AWS_CONTAINER_CREDENTIALS_*`) is used.
    */
   principalArn?: string;
-  /** Credentials for `principalArn`; default `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`. */
+  /**
+   * Credentials for `principalArn`; default `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
+   * `AWS_SESSION_TOKEN`, then the container credentials endpoint.
+   */
   credentials?: AwsCredentialSource;
   /** Instance metadata client; default one built from the `AWS_EC2_METADATA_*` settings. */
   metadata?: InstanceMetadata;
@@ -76,6 +82,14 @@ export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
     throw new InvalidInputError("kmsAuth.principalArn", "is not an IAM role or user ARN like arn:aws:iam::123456789012:role/name");
   }
   const method = version === 2 ? "kms" : "kms-v1";
+  let container: (() => Promise<ContainerCredentials>) | undefined;
+  const containerSource = (context: AuthContext) =>
+    (container ??= containerCredentialsSource({
+      env: context.env,
+      readTextFile: context.readTextFile,
+      transport: context.transport,
+      clock: context.clock,
+    }));
   return {
     method,
     async authenticate(context) {
@@ -83,11 +97,15 @@ export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
         options.metadata ??
         createInstanceMetadataClient({ transport: context.transport, clock: context.clock, env: context.env, onEvent: context.onEvent });
       const startedAt = context.clock.now();
+      const fallback = hasContainerCredentials(context.env) ? containerSource(context) : undefined;
+      const onContainer = !options.principalArn && !options.metadata && fallback !== undefined;
       // The seed's order: account and roles first, then the region to ask for.
       const candidates = options.principalArn
-        ? [explicitCandidate(options.principalArn, options.credentials, context)]
-        : await discoverCandidates(metadata, version, context);
-      const region = await resolveRegion(options, context, options.principalArn ? undefined : metadata);
+        ? [explicitCandidate(options.principalArn, options.credentials ?? fallbackCredentials(context, fallback), context)]
+        : onContainer
+          ? [await containerCandidate(fallback)]
+          : await discoverCandidates(metadata, version, context);
+      const region = await resolveRegion(options, context, options.principalArn || onContainer ? undefined : metadata);
       const regions = [region, ...(options.fallbackRegions ?? []).filter((r) => r !== region)];
       const attempts: AuthAttempt[] = [];
       const hopeless = new Set<string>();
@@ -190,6 +208,32 @@ async function discoverCandidates(metadata: InstanceMetadata, version: 1 | 2, co
     if (version === 2 && profilePath) arns.unshift(`arn:${partition}:iam::${accountId}:role/${profilePath}/${roleName}`);
     return arns.map((principalArn) => ({ principalArn, roleName, accountId, credentials: credentialsOf(roleName) }));
   });
+}
+
+/** Environment keys when set, else the container endpoint (so `AWS_*` keys still win, as in the SDKs). */
+function fallbackCredentials(context: AuthContext, container: (() => Promise<AwsCredentials>) | undefined): AwsCredentialSource | undefined {
+  if (!container || (context.env("AWS_ACCESS_KEY_ID") && context.env("AWS_SECRET_ACCESS_KEY"))) return undefined;
+  return container;
+}
+
+/** The ECS task role as the one candidate, named by the container credentials endpoint. */
+async function containerCandidate(source: () => Promise<ContainerCredentials>): Promise<Candidate> {
+  let credentials: ContainerCredentials;
+  try {
+    credentials = await source();
+  } catch (error) {
+    throw new AuthenticationError(`KMS authentication could not read the container credentials (${describeError(error)})`, [], error);
+  }
+  const arn = credentials.roleArn;
+  if (!arn || !ARN.test(arn)) {
+    throw new InvalidInputError(
+      "kmsAuth.principalArn",
+      "the container credentials endpoint does not name an IAM role (no RoleArn, as on EKS Pod Identity); pass principalArn",
+    );
+  }
+  const [, , , accountId = ""] = ARN.exec(arn) ?? [];
+  const roleName = arn.slice(arn.lastIndexOf("/") + 1);
+  return { principalArn: arn, roleName, accountId, credentials: source };
 }
 
 function explicitCandidate(principalArn: string, source: AwsCredentialSource | undefined, context: AuthContext): Candidate {

@@ -22,27 +22,31 @@ export type AwsCredentialSource = AwsCredentials | (() => Promise<AwsCredentials
 const REDACTED = "[redacted]";
 const inspectNode = Symbol.for("nodejs.util.inspect.custom");
 const inspectDeno = Symbol.for("Deno.customInspect");
+const sealed = Symbol("sealed");
 
 /**
  * Returns credentials whose secret fields do not show in `console.log`, `util.inspect`,
- * `JSON.stringify` or string conversion, while staying readable as properties.
+ * `JSON.stringify` or string conversion, while staying readable as properties (extra fields,
+ * such as a container's `roleArn`, are kept too).
  */
 export function sealCredentials(credentials: AwsCredentials): AwsCredentials {
+  if (Object.hasOwn(credentials, sealed)) return credentials;
   const shown = {
-    accessKeyId: `${credentials.accessKeyId.slice(0, 4)}…`,
+    accessKeyId: `${String(credentials.accessKeyId).slice(0, 4)}…`,
     secretAccessKey: REDACTED,
     sessionToken: credentials.sessionToken === undefined ? undefined : REDACTED,
     expiration: credentials.expiration,
   };
-  const sealed = Object.create(null) as Record<string | symbol, unknown>;
-  for (const [key, value] of Object.entries(credentials)) {
-    Object.defineProperty(sealed, key, { value, enumerable: false });
+  const out = Object.create(null) as Record<string | symbol, unknown>;
+  for (const key of Object.getOwnPropertyNames(credentials)) {
+    Object.defineProperty(out, key, { value: (credentials as unknown as Record<string, unknown>)[key], enumerable: false });
   }
-  Object.defineProperty(sealed, "toJSON", { value: () => shown, enumerable: false });
-  Object.defineProperty(sealed, "toString", { value: () => "[AwsCredentials]", enumerable: false });
-  Object.defineProperty(sealed, inspectNode, { value: () => shown, enumerable: false });
-  Object.defineProperty(sealed, inspectDeno, { value: () => JSON.stringify(shown), enumerable: false });
-  return Object.freeze(sealed) as unknown as AwsCredentials;
+  Object.defineProperty(out, sealed, { value: true, enumerable: false });
+  Object.defineProperty(out, "toJSON", { value: () => shown, enumerable: false });
+  Object.defineProperty(out, "toString", { value: () => "[AwsCredentials]", enumerable: false });
+  Object.defineProperty(out, inspectNode, { value: () => shown, enumerable: false });
+  Object.defineProperty(out, inspectDeno, { value: () => JSON.stringify(shown), enumerable: false });
+  return Object.freeze(out) as unknown as AwsCredentials;
 }
 
 /** True when the credentials expire within `marginMs` of `now` (5 minutes, like the SDKs). */
