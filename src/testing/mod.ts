@@ -1,0 +1,74 @@
+/**
+ * `cerberus-edge/testing`: a faithful local Cerberus stack — Cerberus, AWS KMS, AWS STS, EC2
+ * instance metadata and a container credentials endpoint — as pure Web fetch handlers over
+ * shared state, served on 127.0.0.1 with ephemeral ports (`startLocalStack`) or used in memory
+ * without sockets (`createLocalStack`). Server time is injectable and movable, so tokens,
+ * credentials and SigV4 skew windows expire without sleeping.
+ *
+ * @example Serve it and point a client at it
+ * ```ts
+ * import { startLocalStack } from "cerberus-edge/testing";
+ * const stack = await startLocalStack();
+ * try {
+ *   // stack.env: AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_STS,
+ *   // AWS_REGION, CERBERUS_URL. The default seed's secret is at stack.defaults.secretPath.
+ * } finally {
+ *   await stack.close();
+ * }
+ * ```
+ *
+ * @example Seed, move time, inject faults (in memory)
+ * ```ts
+ * import { createLocalStack } from "cerberus-edge/testing";
+ * const stack = createLocalStack();
+ * const role = stack.seed.role({ name: "worker", path: "team-b/" });
+ * stack.seed.sdb({ name: "jobs", iamPrincipals: { [role.arn]: "write" }, secrets: { db: { password: "pw" } } });
+ * stack.seed.instance({ roles: [role], v1Enabled: false });
+ * stack.faults.inject("kms", { kind: "throttle" }, { times: 2 });
+ * stack.faults.inject("cerberus", { kind: "latency", ms: 50 }, { path: "/v1/secret/" });
+ * stack.clock.advance(2 * 3600_000); // tokens and session credentials expire on the server
+ * const response = await stack.transport(new Request(`${stack.cerberus}/healthcheck`));
+ * ```
+ *
+ * @module
+ */
+export { startLocalStack, LOOPBACK } from "./serve.ts";
+export {
+  createLocalStack,
+  MEMORY_ORIGINS,
+  type LocalStack,
+  type LocalStackEnv,
+  type LocalStackOptions,
+  type ServiceUrls,
+} from "./stack.ts";
+export {
+  applyDefaultSeed,
+  DEFAULT_SECRET,
+  StackSeeder,
+  type ContainerEndpoint,
+  type DefaultSeed,
+  type InstanceSeed,
+  type SdbSeed,
+  type SeededSdb,
+} from "./seed.ts";
+export { ConnectionResetError, FaultInjector, type Fault, type FaultHandle, type FaultScope } from "./faults.ts";
+export { StackClock } from "./stack-clock.ts";
+export { RequestLog, type RequestLogEntry } from "./request-log.ts";
+export { createCerberusService } from "./cerberus-service.ts";
+export { DEFAULT_CERBERUS_CONFIG, type CerberusConfig, type CerberusDeps } from "./cerberus-context.ts";
+export { CERBERUS_ERRORS, cerberusError, type CerberusErrorCode } from "./cerberus-errors.ts";
+export { CerberusStore, type SdbRoleName } from "./cerberus-store.ts";
+export { CerberusTokenStore, type TokenResponse } from "./cerberus-tokens.ts";
+export { UserDirectory, type MfaDeviceKind, type MfaDeviceSeed, type PushAnswer, type UserSeed } from "./cerberus-users.ts";
+export { KMS_SIZE_LIMIT } from "./cerberus-auth-routes.ts";
+export { createKmsService, KMS_MAX_SKEW_MS, type KmsServiceOptions } from "./kms-service.ts";
+export { KMS_ERROR_STATUS, kmsErrorResponse, type KmsErrorType } from "./kms-errors.ts";
+export { KmsKeyStore, type KeyState, type KmsKey } from "./kms-keys.ts";
+export { createStsService, STS_MAX_SKEW_MS, type StsServiceOptions } from "./sts-service.ts";
+export { createImdsService, type ImdsServiceOptions, type InstanceConfig } from "./imds-service.ts";
+export { ContainerRegistry, createEcsService, type EcsServiceOptions } from "./ecs-service.ts";
+export { AwsIdentityStore, type CredentialRecord, type RoleRecord, type RoleSeed, type SessionOptions } from "./aws-identity.ts";
+export { WebIdentityRegistry, type WebIdentityGrant } from "./web-identity.ts";
+export { createMemoryTransport, type OriginResolver } from "./memory-transport.ts";
+export { verifySigV4, type SigV4Failure, type SigV4Success } from "./sigv4-verify.ts";
+export { SERVICE_NAMES, type AwsCredentials, type FetchHandler, type ServiceName, type TimeSource } from "./types.ts";
