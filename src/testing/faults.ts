@@ -7,7 +7,8 @@
  * @module
  */
 import { cerberusError, type CerberusErrorCode } from "./cerberus-errors.ts";
-import { delay, httpDate, textResponse } from "./http.ts";
+import { systemClock } from "../clock.ts";
+import { httpDate, textResponse } from "./http.ts";
 import { kmsErrorResponse, type KmsErrorType } from "./kms-errors.ts";
 import { stsErrorResponse, wantsJson } from "./sts-service.ts";
 import type { FetchHandler, ServiceName, TimeSource } from "./types.ts";
@@ -130,7 +131,7 @@ export class FaultInjector {
         else if (rule.fault.kind === "date") dates.push(rule);
         else if (!terminal) terminal = rule;
       }
-      if (latency > 0) await delay(latency, request.signal);
+      if (latency > 0) await systemClock.sleep(latency, request.signal);
       let response: Response;
       if (terminal && this.#use(terminal)) {
         response = faultResponse(service, terminal.fault, request, url, now());

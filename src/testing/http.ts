@@ -92,18 +92,3 @@ export function xmlElement(name: string, content: XmlContent): string {
 /** Content of an XML element built by {@link xmlElement}. */
 export type XmlContent = string | { [child: string]: XmlContent | undefined };
 
-/** Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first. */
-export function delay(ms: number, signal?: AbortSignal | null): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
