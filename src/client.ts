@@ -64,10 +64,11 @@ export interface CerberusClient {
   whoami(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
 }
 
+// Not v.record: it skips keys such as "constructor" and "__proto__", which are legal secret keys.
 const SecretMap = v.pipe(
   v.unknown(),
-  v.check((map) => !Array.isArray(map), "is an array, not a key/value map"),
-  v.record(v.string(), v.unknown()),
+  v.check((map) => typeof map === "object" && map !== null && !Array.isArray(map), "is not a key/value map"),
+  v.transform((map) => Object.fromEntries(Object.entries(map as object)) as Record<string, unknown>),
 );
 const SecretResponse = v.object({ data: v.optional(v.nullable(SecretMap), {}) });
 const ListResponse = v.object({
@@ -75,6 +76,8 @@ const ListResponse = v.object({
 });
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Timers clamp anything longer than this to 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Checks the Cerberus URL: http(s), no credentials/query/fragment, `http:` only to loopback. */
 export function checkCerberusUrl(input: string | URL, allowInsecureHttp = false): URL {
@@ -86,7 +89,7 @@ export function checkCerberusUrl(input: string | URL, allowInsecureHttp = false)
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new InvalidInputError("url", `${url.protocol} is not https: or http:`);
   if (url.username || url.password) throw new InvalidInputError("url", "must not carry a user name or password");
-  if (url.search || url.hash) throw new InvalidInputError("url", "must not have a query or fragment");
+  if (url.href.includes("?") || url.href.includes("#")) throw new InvalidInputError("url", "must not have a query or fragment");
   if (url.protocol === "http:" && !allowInsecureHttp && !isLoopback(url.hostname)) {
     throw new InvalidInputError("url", `http: is allowed for loopback hosts only (got ${url.hostname}); use https:`);
   }
@@ -109,7 +112,9 @@ export function createClient(options: CerberusClientOptions): CerberusClient {
   const transport = options.transport ?? runtime.transport;
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0)) throw new InvalidInputError("options.timeoutMs", "must be a positive number");
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+    throw new InvalidInputError("options.timeoutMs", `must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`);
+  }
   const clientHeader = options.userAgent ? `${CLIENT_HEADER} ${options.userAgent}` : CLIENT_HEADER;
   const connection: CerberusConnection = { baseUrl, transport, clock, timeoutMs, clientHeader };
   const skew: ClockSkew = { offsetMs: 0 };
@@ -143,7 +148,8 @@ export function createClient(options: CerberusClientOptions): CerberusClient {
     }
   }
 
-  async function readSecret(path: string, readOptions: ReadOptions = {}): Promise<SecretData> {
+  async function readSecret(path: string, readOptions?: ReadOptions | null): Promise<SecretData> {
+    readOptions ??= {};
     const encoded = encodeSecretPath(path, { minSegments: 3 });
     const versionId = readOptions.versionId;
     if (versionId !== undefined && (typeof versionId !== "string" || !/^[\w-]{1,64}$/.test(versionId))) {
@@ -157,7 +163,7 @@ export function createClient(options: CerberusClientOptions): CerberusClient {
       signal: readOptions.signal,
     });
     const body = parseJsonBody(res, SecretResponse, `secret ${path}`, "response");
-    return { ...(body.data ?? {}) };
+    return body.data ?? {};
   }
 
   return {
@@ -170,7 +176,8 @@ export function createClient(options: CerberusClientOptions): CerberusClient {
       }
       return data[key];
     },
-    async listKeys(path, listOptions = {}) {
+    async listKeys(path, listOptions) {
+      listOptions ??= {};
       const encoded = encodeSecretPath(path, { folder: true, minSegments: 2 });
       const res = await authorized({
         method: "GET",
@@ -184,8 +191,8 @@ export function createClient(options: CerberusClientOptions): CerberusClient {
       const body = parseJsonBody(res, ListResponse, `listing of ${path}`, "response");
       return [...(body.data?.keys ?? [])];
     },
-    async whoami(whoamiOptions = {}) {
-      const token = await store.get(whoamiOptions.signal);
+    async whoami(whoamiOptions) {
+      const token = await store.get(whoamiOptions?.signal);
       return token.info;
     },
   };

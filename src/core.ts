@@ -30,6 +30,7 @@ export { withEnv } from "./runtime/env.ts";
 export type { RuntimeEnvironment } from "./runtime/types.ts";
 export type { CerberusEvent, EventListener } from "./events.ts";
 export {
+  AbortedError,
   AuthenticationError,
   CerberusApiError,
   CerberusEdgeError,

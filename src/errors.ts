@@ -79,6 +79,14 @@ export class TransportError extends CerberusEdgeError {
   }
 }
 
+/** The caller's `AbortSignal` stopped the operation; `cause` is the signal's reason. */
+export class AbortedError extends CerberusEdgeError {
+  /** @param what the operation that was stopped, e.g. "reading a secret". */
+  constructor(what: string, step: Step, reason: unknown) {
+    super("ABORTED", `${what} was aborted by the caller`, { step, cause: reason });
+  }
+}
+
 /** Something that came over the network did not have the expected shape. */
 export class PayloadError extends CerberusEdgeError {
   /** @param step where the payload came from; @param problem what is wrong (no payload content). */
@@ -181,8 +189,22 @@ export function describeError(error: unknown): string {
   return "unexpected error";
 }
 
+/**
+ * A stand-in for a foreign error that keeps only its `name` and `code`: foreign messages
+ * (Headers, Request, URL, JSON.parse) may quote the value they choked on, a token included.
+ */
+export function safeCause(error: unknown): Error | undefined {
+  if (error === undefined) return undefined;
+  const name = error instanceof Error ? error.name : typeof error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const stand = new Error(`${name}${typeof code === "string" ? ` (${code})` : ""}; message withheld`);
+  stand.name = name;
+  if (typeof code === "string") Object.assign(stand, { code });
+  return stand;
+}
+
 /** Wraps anything thrown by foreign code into a library error without copying its text. */
 export function asLibraryError(error: unknown, step: Step, what: string): CerberusEdgeError {
   if (error instanceof CerberusEdgeError) return error;
-  return new CerberusEdgeError("UNEXPECTED", `${what} failed unexpectedly`, { step, cause: error });
+  return new CerberusEdgeError("UNEXPECTED", `${what} failed unexpectedly (${safeCause(error)?.name})`, { step, cause: safeCause(error) });
 }

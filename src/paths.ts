@@ -43,7 +43,11 @@ export function encodeSecretPath(path: unknown, rules: PathRules = {}): string {
   if (segments.length < min) {
     throw new InvalidInputError(field, `"${shown(path)}" needs at least ${min} segments: <category>/<sdb>${min > 2 ? "/<name>" : ""}`);
   }
-  return segments.map(encodeURIComponent).join("/") + (folder ? "/" : "");
+  try {
+    return segments.map(encodeURIComponent).join("/") + (folder ? "/" : "");
+  } catch {
+    throw new InvalidInputError(field, "is not well-formed Unicode (a lone surrogate)");
+  }
 }
 
 function shown(path: string): string {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Clock } from "./clock.ts";
-import { CerberusEdgeError, TransportError, type Step } from "./errors.ts";
+import { AbortedError, CerberusEdgeError, TransportError, safeCause, type Step } from "./errors.ts";
 
 /** Sends one HTTP request and resolves with its response. `fetch` itself is one. */
 export type HttpTransport = (request: Request) => Promise<Response>;
@@ -43,34 +43,33 @@ export interface ReadResponse {
  * name the host only (never the path, query or headers).
  */
 export async function send(request: Request, options: SendOptions): Promise<ReadResponse> {
+  const host = new URL(request.url).host;
+  const what = `request to ${host}`;
+  if (options.signal?.aborted) throw new AbortedError(what, options.step, options.signal.reason);
   const controller = new AbortController();
   const stopTimer = new AbortController();
   let timedOut = false;
-  const host = new URL(request.url).host;
   const onCallerAbort = () => controller.abort(options.signal?.reason);
-  if (options.signal?.aborted) onCallerAbort();
   options.signal?.addEventListener("abort", onCallerAbort, { once: true });
   options.clock.sleep(options.timeoutMs, stopTimer.signal).then(
     () => {
       timedOut = true;
-      controller.abort(new TransportError(`request to ${host} timed out after ${options.timeoutMs} ms`, options.step, true));
+      controller.abort(new TransportError(`${what} timed out after ${options.timeoutMs} ms`, options.step, true));
     },
     () => {},
   );
-  const abortable = new Request(request, { signal: controller.signal });
+  // Redirects are never followed: a 3xx to another origin would carry the token or the
+  // AWS session token there. Callers see the 3xx and report it.
+  const abortable = new Request(request, { signal: controller.signal, redirect: "manual" });
   try {
     const response = await raceAbort(options.transport(abortable), controller.signal);
     const body = new Uint8Array(await raceAbort(response.arrayBuffer(), controller.signal));
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
-    if (timedOut) {
-      throw new TransportError(`request to ${host} timed out after ${options.timeoutMs} ms`, options.step, true);
-    }
-    if (options.signal?.aborted) {
-      throw new TransportError(`request to ${host} was aborted by the caller`, options.step, false, options.signal.reason);
-    }
+    if (timedOut) throw new TransportError(`${what} timed out after ${options.timeoutMs} ms`, options.step, true);
+    if (options.signal?.aborted) throw new AbortedError(what, options.step, options.signal.reason);
     if (error instanceof CerberusEdgeError) throw error;
-    throw new TransportError(`request to ${host} failed: ${networkReason(error)}`, options.step, false, error);
+    throw new TransportError(`${what} failed: ${networkReason(error)}`, options.step, false, safeCause(error));
   } finally {
     stopTimer.abort();
     options.signal?.removeEventListener("abort", onCallerAbort);
@@ -79,20 +78,12 @@ export async function send(request: Request, options: SendOptions): Promise<Read
 
 /** Rejects as soon as `signal` aborts, even if the transport ignores the signal. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  promise.catch(() => {}); // whoever loses the race must not become an unhandled rejection
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 

@@ -60,7 +60,7 @@ describe("secrets: read, read a key, list", () => {
     world.override("cerberus:GET /v1/secret/app/demo/config", json(200, { data: ["not", "a", "map"] }));
     const error = await rejection(client.readSecret("app/demo/config"));
     assert.ok(error instanceof PayloadError);
-    assert.match(error.message, /secret app\/demo\/config is invalid: data: is an array, not a key\/value map/);
+    assert.match(error.message, /secret app\/demo\/config is invalid: data: is not a key\/value map/);
   });
 
   test("a redirect is reported, not followed", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { refreshMarginMs, TokenStore } from "../src/auth/token-store.ts";
 import { CerberusToken } from "../src/auth/token.ts";
-import { CerberusApiError } from "../src/errors.ts";
+import { AbortedError, CerberusApiError } from "../src/errors.ts";
 import { FakeClock, flush } from "./helpers/fake-clock.ts";
 import { APP_ROLE_ARN, rejection, setup } from "./helpers/setup.ts";
 
@@ -123,7 +123,10 @@ describe("token store", () => {
     const impatient = rejection(store.get(controller.signal));
     const patient = store.get();
     controller.abort(new Error("gave up"));
-    assert.match(String(((await impatient) as Error).message), /gave up/);
+    const stopped = (await impatient) as AbortedError;
+    assert.ok(stopped instanceof AbortedError);
+    assert.equal(stopped.code, "ABORTED");
+    assert.match(String((stopped.cause as Error).message), /gave up/);
     release(tokenAt(clock.now(), 3600, "shared"));
     assert.equal((await patient).reveal(), "shared");
   });

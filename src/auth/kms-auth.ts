@@ -8,7 +8,7 @@
 import * as v from "valibot";
 import { isBase64 } from "../base64.ts";
 import { cerberusRequest, parseJsonBody } from "../cerberus-http.ts";
-import { sealCredentials, type AwsCredentials, type AwsCredentialSource } from "../aws/credentials.ts";
+import { checkCredentials, sealCredentials, type AwsCredentials, type AwsCredentialSource } from "../aws/credentials.ts";
 import { checkRegion, serviceEndpoint } from "../aws/endpoints.ts";
 import { containerCredentialsSource, hasContainerCredentials, type ContainerCredentials } from "../aws/container-credentials.ts";
 import { createInstanceMetadataClient, type InstanceMetadata } from "../aws/imds.ts";
@@ -74,6 +74,14 @@ const AuthDataResponse = v.object({
  * flow and still deployed). See {@link KmsAuthOptions} for where region and principals come from.
  */
 export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
+  if (options === null || typeof options !== "object") throw new InvalidInputError("kmsAuth options", "must be an object");
+  for (const key of ["region", "principalArn", "kmsEndpoint"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "string") throw new InvalidInputError(`kmsAuth.${key}`, "must be a string");
+  }
+  if (options.fallbackRegions !== undefined && !Array.isArray(options.fallbackRegions)) {
+    throw new InvalidInputError("kmsAuth.fallbackRegions", "must be an array of region names");
+  }
+  if (options.credentials !== undefined && typeof options.credentials !== "function") checkCredentials(options.credentials, "kmsAuth.credentials", "config");
   const version = options.version ?? 2;
   if (version !== 1 && version !== 2) throw new InvalidInputError("kmsAuth.version", "must be 1 or 2");
   if (options.region !== undefined) checkRegion(options.region, "kmsAuth.region");
@@ -82,14 +90,17 @@ export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
     throw new InvalidInputError("kmsAuth.principalArn", "is not an IAM role or user ARN like arn:aws:iam::123456789012:role/name");
   }
   const method = version === 2 ? "kms" : "kms-v1";
-  let container: (() => Promise<ContainerCredentials>) | undefined;
-  const containerSource = (context: AuthContext) =>
-    (container ??= containerCredentialsSource({
-      env: context.env,
-      readTextFile: context.readTextFile,
-      transport: context.transport,
-      clock: context.clock,
-    }));
+  // One cached source per client (keyed by its connection), so a provider shared by two
+  // clients never mixes their environments or transports.
+  const containers = new WeakMap<object, () => Promise<ContainerCredentials>>();
+  const containerSource = (context: AuthContext) => {
+    let source = containers.get(context.cerberus);
+    if (!source) {
+      source = containerCredentialsSource({ env: context.env, readTextFile: context.readTextFile, transport: context.transport, clock: context.clock });
+      containers.set(context.cerberus, source);
+    }
+    return source;
+  };
   return {
     method,
     async authenticate(context) {
@@ -263,15 +274,7 @@ export async function resolveCredentials(source: AwsCredentialSource | undefined
   if (!credentials) {
     throw new InvalidInputError("credentials", "none given and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are unset", "credentials");
   }
-  if (typeof credentials.accessKeyId !== "string" || !credentials.accessKeyId) {
-    throw new InvalidInputError("credentials.accessKeyId", "must be a non-empty string", "credentials");
-  }
-  if (typeof credentials.secretAccessKey !== "string" || !credentials.secretAccessKey) {
-    throw new InvalidInputError("credentials.secretAccessKey", "must be a non-empty string", "credentials");
-  }
-  if (credentials.sessionToken !== undefined && typeof credentials.sessionToken !== "string") {
-    throw new InvalidInputError("credentials.sessionToken", "must be a string when given", "credentials");
-  }
+  checkCredentials(credentials, "credentials");
   return sealCredentials(credentials);
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { untilAborted } from "../abort.ts";
 import type { Clock } from "../clock.ts";
 import { emit, type EventListener } from "../events.ts";
 import type { CerberusToken } from "./token.ts";
@@ -70,7 +71,7 @@ export class TokenStore {
       }
       if (!this.#inFlight) emit(this.#options.onEvent, { type: "token.refresh", reason: "expired" });
     }
-    return this.#waitFor(this.#refresh(), signal);
+    return untilAborted(this.#refresh(), signal, "token", "authentication");
   }
 
   /**
@@ -92,7 +93,7 @@ export class TokenStore {
   /** Starts an authentication unless one is running; every caller shares it. */
   #refresh(): Promise<CerberusToken> {
     // The shared attempt takes no caller's signal: it must not die because the first caller
-    // gave up. Each caller stops waiting on its own signal instead (#waitFor).
+    // gave up. Each caller stops waiting on its own signal instead (untilAborted).
     this.#inFlight ??= this.#options
       .authenticate()
       .then((token) => {
@@ -106,13 +107,4 @@ export class TokenStore {
     return this.#inFlight;
   }
 
-  #waitFor(pending: Promise<CerberusToken>, signal?: AbortSignal): Promise<CerberusToken> {
-    if (!signal) return pending;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-    });
-  }
 }

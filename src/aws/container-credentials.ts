@@ -105,8 +105,8 @@ async function authorizationHeader(options: ContainerCredentialsOptions): Promis
 async function fetchContainerCredentials(options: ContainerCredentialsOptions): Promise<ContainerCredentials> {
   const url = containerCredentialsUrl(options.env);
   const authorization = await authorizationHeader(options);
-  if (authorization !== undefined && /[\r\n]/.test(authorization)) {
-    throw new InvalidInputError("AWS_CONTAINER_AUTHORIZATION_TOKEN", "contains a line break", "credentials");
+  if (authorization !== undefined && !/^[\x20-\x7e]+$/.test(authorization)) {
+    throw new InvalidInputError("AWS_CONTAINER_AUTHORIZATION_TOKEN", "has characters a header cannot carry", "credentials");
   }
   const headers: Record<string, string> = { Accept: "application/json" };
   if (authorization) headers.Authorization = authorization;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { InvalidInputError, type Step } from "../errors.ts";
 
 /** AWS credentials as the SDKs name them. */
 export interface AwsCredentials {
@@ -47,6 +48,30 @@ export function sealCredentials(credentials: AwsCredentials): AwsCredentials {
   Object.defineProperty(out, inspectNode, { value: () => shown, enumerable: false });
   Object.defineProperty(out, inspectDeno, { value: () => JSON.stringify(shown), enumerable: false });
   return Object.freeze(out) as unknown as AwsCredentials;
+}
+
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+/**
+ * Checks credentials before they go near a header, so that a malformed value becomes an
+ * {@link InvalidInputError} naming the field, never a `Headers` error quoting the value.
+ */
+export function checkCredentials(credentials: unknown, field: string, step: Step = "credentials"): AwsCredentials {
+  if (!credentials || typeof credentials !== "object") throw new InvalidInputError(field, "must be an object with accessKeyId and secretAccessKey", step);
+  const c = credentials as Record<string, unknown>;
+  if (typeof c.accessKeyId !== "string" || !HEADER_SAFE.test(c.accessKeyId)) {
+    throw new InvalidInputError(`${field}.accessKeyId`, "must be a non-empty string of visible ASCII characters", step);
+  }
+  if (typeof c.secretAccessKey !== "string" || c.secretAccessKey === "") {
+    throw new InvalidInputError(`${field}.secretAccessKey`, "must be a non-empty string", step);
+  }
+  if (c.sessionToken !== undefined && (typeof c.sessionToken !== "string" || !HEADER_SAFE.test(c.sessionToken))) {
+    throw new InvalidInputError(`${field}.sessionToken`, "must be a string of visible ASCII characters when given", step);
+  }
+  if (c.expiration !== undefined && !(c.expiration instanceof Date && Number.isFinite(c.expiration.getTime()))) {
+    throw new InvalidInputError(`${field}.expiration`, "must be a valid Date when given", step);
+  }
+  return credentials as AwsCredentials;
 }
 
 /** True when the credentials expire within `marginMs` of `now` (5 minutes, like the SDKs). */

@@ -11,7 +11,8 @@ export type Partition = "aws" | "aws-cn" | "aws-us-gov";
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** Checks that `region` looks like an AWS region (e.g. `us-west-2`) and returns it. */
-export function checkRegion(region: string, field: string): string {
+export function checkRegion(region: unknown, field: string): string {
+  if (typeof region !== "string") throw new InvalidInputError(field, "must be a string like us-west-2");
   if (!REGION.test(region)) throw new InvalidInputError(field, `"${region.slice(0, 40)}" is not an AWS region name like us-west-2`);
   return region;
 }
@@ -53,10 +54,12 @@ export function serviceEndpoint(
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidInputError(`${service} endpoint`, `"${text.slice(0, 80)}" is not a URL`);
+    throw new InvalidInputError(`${service} endpoint`, "is not a URL");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new InvalidInputError(`${service} endpoint`, `${url.protocol} is not http: or https:`);
   }
+  if (url.username || url.password) throw new InvalidInputError(`${service} endpoint`, "must not carry a user name or password");
+  if (url.href.includes("?") || url.href.includes("#")) throw new InvalidInputError(`${service} endpoint`, "must not have a query or fragment");
   return url;
 }

@@ -5,7 +5,8 @@
  */
 import * as v from "valibot";
 import type { Clock } from "../clock.ts";
-import { CerberusEdgeError, MetadataError, TransportError } from "../errors.ts";
+import { untilAborted } from "../abort.ts";
+import { CerberusEdgeError, InvalidInputError, MetadataError, TransportError } from "../errors.ts";
 import { emit, type EventListener } from "../events.ts";
 import { send, type HttpTransport } from "../transport.ts";
 import { issueSummary, parseJsonText } from "../validate.ts";
@@ -100,25 +101,36 @@ export function createInstanceMetadataClient(options: InstanceMetadataOptions): 
   const timeoutMs = options.timeoutMs ?? 1000;
   const ttl = options.tokenTtlSeconds ?? 21600;
   const v1Disabled = options.v1Disabled ?? env("AWS_EC2_METADATA_V1_DISABLED")?.toLowerCase() === "true";
-  const base = (() => {
+  // Resolved on first use, so a bad setting only fails hosts that actually read metadata.
+  let resolvedBase: string | undefined;
+  const base = () => (resolvedBase ??= (() => {
     const configured = options.endpoint ?? env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    if (configured) return configured.replace(/\/+$/, "");
+    if (configured) {
+      if (!/^https?:\/\/[^/?#@]+\/?$/.test(configured)) {
+        throw new InvalidInputError(
+          options.endpoint ? "endpoint" : "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+          `"${configured.slice(0, 80)}" is not an http(s) origin like http://169.254.169.254`,
+          "metadata",
+        );
+      }
+      return configured.replace(/\/+$/, "");
+    }
     return env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")?.toLowerCase() === "ipv6"
       ? "http://[fd00:ec2::254]"
       : "http://169.254.169.254";
-  })();
+  })());
 
   let token: { value: string; refreshAt: number } | undefined;
   let tokenInFlight: Promise<string | undefined> | undefined;
   let v1Until = 0;
 
   const request = (method: string, path: string, headers: Record<string, string>, signal?: AbortSignal) =>
-    send(new Request(base + path, { method, headers }), { transport, clock, timeoutMs, step: "metadata", signal });
+    send(new Request(base() + path, { method, headers }), { transport, clock, timeoutMs, step: "metadata", signal });
 
-  async function fetchToken(signal?: AbortSignal): Promise<string | undefined> {
+  async function fetchToken(): Promise<string | undefined> {
     let reason: string;
     try {
-      const res = await request("PUT", "/latest/api/token", { "X-aws-ec2-metadata-token-ttl-seconds": String(ttl) }, signal);
+      const res = await request("PUT", "/latest/api/token", { "X-aws-ec2-metadata-token-ttl-seconds": String(ttl) });
       if (res.status === 200) {
         const value = new TextDecoder().decode(res.body).trim();
         if (!value || /[\s\u0000-\u001f]/.test(value)) throw new MetadataError("IMDS returned an empty or malformed session token");
@@ -145,10 +157,11 @@ export function createInstanceMetadataClient(options: InstanceMetadataOptions): 
   async function sessionToken(signal?: AbortSignal): Promise<string | undefined> {
     if (token && clock.now() < token.refreshAt) return token.value;
     if (!v1Disabled && clock.now() < v1Until) return undefined;
-    tokenInFlight ??= fetchToken(signal).finally(() => {
+    // Shared by every caller, so it runs without any one caller's signal.
+    tokenInFlight ??= fetchToken().finally(() => {
       tokenInFlight = undefined;
     });
-    return tokenInFlight;
+    return untilAborted(tokenInFlight, signal, "metadata", "IMDSv2 session token request");
   }
 
   async function get(path: string, what: string, signal?: AbortSignal): Promise<string> {

@@ -5,13 +5,14 @@
  */
 import { AwsV4Signer } from "aws4fetch";
 import * as v from "valibot";
+import { untilAborted } from "../abort.ts";
 import { decodeBase64, isBase64 } from "../base64.ts";
 import type { Clock } from "../clock.ts";
-import { KmsError, PayloadError, TransportError } from "../errors.ts";
+import { CerberusEdgeError, KmsError, PayloadError, TransportError, safeCause } from "../errors.ts";
 import { emit, type EventListener } from "../events.ts";
 import { send, type HttpTransport } from "../transport.ts";
 import { issueSummary, parseJsonText } from "../validate.ts";
-import type { AwsCredentials } from "./credentials.ts";
+import { checkCredentials, type AwsCredentials } from "./credentials.ts";
 
 /** Shared estimate of how far the local clock is from AWS's, corrected from `Date` headers. */
 export interface ClockSkew {
@@ -83,6 +84,7 @@ export async function kmsDecrypt(options: KmsDecryptOptions): Promise<KmsDecrypt
   if (!isBase64(options.ciphertext)) {
     throw new PayloadError("kms-decrypt", "the encrypted auth payload is not valid base64");
   }
+  checkCredentials(options.credentials, "credentials", "kms-decrypt");
   const skew = options.skew ?? { offsetMs: 0 };
   const maxAttempts = options.maxAttempts ?? 3;
   const body = JSON.stringify({ CiphertextBlob: options.ciphertext });
@@ -119,11 +121,20 @@ export async function kmsDecrypt(options: KmsDecryptOptions): Promise<KmsDecrypt
     if (attempt >= maxAttempts) throw failure;
     const delayMs = Math.round(Math.random() * 100 * 2 ** attempt);
     emit(options.onEvent, { type: "request.retry", step: "kms-decrypt", attempt, delayMs, reason: failure instanceof KmsError ? failure.awsType : failure.code });
-    await options.clock.sleep(delayMs, options.signal);
+    await untilAborted(options.clock.sleep(delayMs), options.signal, "kms-decrypt", "KMS Decrypt");
   }
 }
 
 async function signedRequest(options: KmsDecryptOptions, body: string, datetime: string): Promise<Request> {
+  try {
+    return await sign(options, body, datetime);
+  } catch (error) {
+    // aws4fetch and Headers quote offending values in their messages: keep only the error's name.
+    throw new CerberusEdgeError("SIGNING_ERROR", "signing the KMS request failed", { step: "kms-decrypt", cause: safeCause(error) });
+  }
+}
+
+async function sign(options: KmsDecryptOptions, body: string, datetime: string): Promise<Request> {
   const signer = new AwsV4Signer({
     method: "POST",
     url: options.endpoint.toString(),
