@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { createClient, checkCerberusUrl, isLoopback } from "./client.ts";
+export { createClient, createClient as createCerberusClient, checkCerberusUrl, isLoopback } from "./client.ts";
 export type { CerberusClient, CerberusClientOptions, ReadOptions, SecretData } from "./client.ts";
 export { kmsAuth } from "./auth/kms-auth.ts";
 export type { KmsAuthOptions } from "./auth/kms-auth.ts";

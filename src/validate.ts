@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as v from "valibot";
+import type * as v from "valibot";
 
 /** Describes what a value is without showing it: `a string`, `a number`, `null`, `an array`. */
 export function kindOf(value: unknown): string {

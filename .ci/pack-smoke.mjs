@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+/**
+ * The published package, as a user gets it (run after `npm run build`):
+ * `npm pack`, install the tarball with production dependencies only into a scratch project,
+ * report tarball and install sizes, then, on Node (ESM and CJS), Bun and Deno: import
+ * `cerberus-edge`, `cerberus-edge/core` and `cerberus-edge/testing`, start the local stack on
+ * 127.0.0.1 and read its secret through the package; import the vendored file; run the CLI.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const scratch = mkdtempSync(join(tmpdir(), "cerberus-edge-pack-"));
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const env = { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", npm_config_fund: "false", npm_config_audit: "false" };
+
+function sizeOf(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+}
+const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
+
+let failed = false;
+try {
+  const [packed] = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", scratch], { cwd: root, env, encoding: "utf8" }));
+  const tarball = join(scratch, packed.filename);
+  const app = join(scratch, "app");
+  execFileSync("mkdir", ["-p", app]);
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
+  execFileSync(npm, ["install", "--omit=dev", "--prefer-offline", "--no-package-lock", tarball], { cwd: app, env, stdio: ["ignore", "ignore", "inherit"] });
+  const modules = join(app, "node_modules");
+  const deps = readdirSync(modules).filter((n) => !n.startsWith("."))
+    .flatMap((n) => (n.startsWith("@") ? readdirSync(join(modules, n)).map((m) => `${n}/${m}`) : [n]));
+  console.log(`tarball ${packed.filename}: ${kB(statSync(tarball).size)} packed, ${kB(packed.unpackedSize)} unpacked, ${packed.entryCount} files`);
+  console.log(`install (--omit=dev): ${kB(sizeOf(modules))} in ${deps.length} packages`);
+  for (const dep of deps.sort()) console.log(`  ${dep.padEnd(28)} ${kB(sizeOf(join(modules, dep)))}`);
+
+  writeFileSync(join(app, "smoke.mjs"), `
+import * as lib from "cerberus-edge";
+import * as core from "cerberus-edge/core";
+import { startLocalStack } from "cerberus-edge/testing";
+import * as vendored from "./node_modules/cerberus-edge/dist/cerberus-edge.vendor.mjs";
+const check = (ok, what) => { if (!ok) throw new Error("smoke: " + what); };
+check(typeof core.createClient === "function" && typeof core.kmsAuth === "function", "core entry");
+check(typeof vendored.createCerberusClient === "function", "vendored file");
+const runtime = lib.detectRuntime().name;
+check(vendored.detectRuntime().name === runtime, "vendored detection");
+const stack = await startLocalStack();
+try {
+  const arn = stack.defaults.roles.app.arn;
+  for (const entry of [lib, vendored]) {
+    const client = entry.createCerberusClient({
+      url: stack.cerberus,
+      auth: entry.kmsAuth({ principalArn: arn, credentials: stack.seed.roleCredentials(arn), region: "us-west-2", kmsEndpoint: stack.kms }),
+    });
+    const data = await client.readSecret(stack.defaults.secretPath);
+    check(data.greeting === "hello from the local stack", "secret read");
+  }
+} finally {
+  await stack.close();
+}
+console.log("smoke ok on " + runtime);
+`);
+  writeFileSync(join(app, "smoke.cjs"), `
+const lib = require("cerberus-edge");
+const core = require("cerberus-edge/core");
+const testing = require("cerberus-edge/testing");
+if (typeof lib.createCerberusClient !== "function" || typeof core.createClient !== "function" || typeof testing.startLocalStack !== "function") throw new Error("smoke: CJS entries");
+console.log("smoke ok on node (require)");
+`);
+  const runs = [
+    [process.execPath, ["smoke.mjs"]],
+    [process.execPath, ["smoke.cjs"]],
+    [bin("bun"), ["smoke.mjs"]],
+    [bin("deno"), ["run", "--no-prompt", "--allow-net=127.0.0.1", "--allow-env", "smoke.mjs"]],
+    [join(modules, ".bin", "cerberus-edge"), ["--help"]],
+  ];
+  for (const [command, args] of runs) {
+    const result = spawnSync(command, args, { cwd: app, env, encoding: "utf8", timeout: 120_000 });
+    const label = `${command.split("/").pop()} ${args.join(" ")}`;
+    if (result.status === 0) {
+      console.log(`ok   ${label}: ${(result.stdout.trim().split("\n")[0] ?? "").slice(0, 80)}`);
+    } else {
+      failed = true;
+      console.log(`FAIL ${label} (exit ${result.status})\n${result.stdout}\n${result.stderr}`);
+    }
+  }
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+process.exitCode = failed ? 1 : 0;

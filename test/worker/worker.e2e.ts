@@ -1,0 +1,232 @@
+/**
+ * End to end in a real Workers runtime: workerd driven by miniflare on 127.0.0.1.
+ *
+ * The Worker is bundled from the library source (the pure core entry, and `mod.ts` to prove it
+ * loads in workerd and detects the edge runtime), authenticates by KMS auth v2 with an explicit
+ * principal ARN and static credentials given as bindings, and reads a secret from the local
+ * stack served on loopback. The stack's URLs are bindings too.
+ *
+ * The Worker's outbound `fetch` goes through a guard that forwards to 127.0.0.1 only and refuses
+ * anything else before it leaves the process; miniflare listens on 127.0.0.1 and does not fetch
+ * its `cf` data (`cf: false`). Runs on Node only (`node --import tsx --test`), via `test/run.mjs`.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare, Response as MiniflareResponse, type Request as MiniflareRequest } from "miniflare";
+import { build } from "tsup";
+
+import { startLocalStack, type LocalStack } from "../../src/testing/mod.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const COMPATIBILITY_DATE = "2025-09-01";
+
+/** Bundles a Worker entry the way Wrangler does: ESM, browser field, workerd conditions. */
+async function bundle(entry: string, outDir: string): Promise<string> {
+  const name = entry.replace(/\.ts$/, "");
+  await build({
+    config: false,
+    silent: true,
+    entry: { [name]: join(here, entry) },
+    outDir,
+    format: ["esm"],
+    platform: "browser",
+    target: "es2022",
+    noExternal: [/^(?!node:)/],
+    // The universal entry keeps its lazy `import("node:…")` (never reached on workerd).
+    external: [/^node:/],
+    dts: false,
+    sourcemap: false,
+    removeNodeProtocol: false,
+    splitting: false,
+    esbuildOptions(options) {
+      options.conditions = ["workerd", "worker", "browser"];
+      options.mainFields = ["browser", "module", "main"];
+    },
+  });
+  return readFile(join(outDir, `${name}.js`), "utf8");
+}
+
+interface Outbound {
+  method: string;
+  url: string;
+  forwarded: boolean;
+}
+
+const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive", "accept-encoding"]);
+
+/** Forwards the Worker's subrequests to 127.0.0.1 only; anything else is refused, never sent. */
+function loopbackGuard(log: Outbound[]) {
+  return async (request: MiniflareRequest): Promise<MiniflareResponse> => {
+    const url = new URL(request.url);
+    const entry = { method: request.method, url: request.url, forwarded: false };
+    log.push(entry);
+    if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") {
+      return new MiniflareResponse("outbound blocked: the Worker may only reach 127.0.0.1", {
+        status: 403,
+        headers: { "x-loopback-guard": "blocked" },
+      });
+    }
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => {
+      if (!HOP_BY_HOP.has(key)) headers[key] = value;
+    });
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+    const response = await fetch(request.url, { method: request.method, headers, body, redirect: "manual" });
+    entry.forwarded = true;
+    const responseHeaders: [string, string][] = [];
+    response.headers.forEach((value, key) => {
+      if (key !== "content-encoding" && key !== "content-length") responseHeaders.push([key, value]);
+    });
+    const nullBody = request.method === "HEAD" || [101, 204, 205, 304].includes(response.status);
+    return new MiniflareResponse(nullBody ? null : await response.arrayBuffer(), {
+      status: response.status,
+      headers: responseHeaders,
+    });
+  };
+}
+
+interface SecretAnswer {
+  ok: boolean;
+  userAgent: string | null;
+  hasProcess: boolean;
+  detected: string | null;
+  data?: Record<string, unknown>;
+  principal?: string;
+  method?: string;
+  error?: { name?: string; code?: string; message?: string };
+}
+
+describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 }, () => {
+  let stack: LocalStack;
+  let mf: Miniflare;
+  let outDir: string;
+  let coreBundle: string;
+  let modBundle: string;
+  let secretKey: string;
+  const outbound: Outbound[] = [];
+
+  before(async () => {
+    outDir = await mkdtemp(join(tmpdir(), "cerberus-edge-worker-"));
+    [coreBundle, modBundle] = await Promise.all([bundle("core-worker.ts", outDir), bundle("mod-worker.ts", outDir)]);
+    stack = await startLocalStack();
+    const defaults = stack.defaults!;
+    const credentials = stack.seed.roleCredentials(defaults.roles.app.arn);
+    secretKey = credentials.secretAccessKey;
+    const bindings = {
+      CERBERUS_URL: stack.cerberus,
+      KMS_ENDPOINT: stack.kms,
+      AWS_REGION: defaults.region,
+      PRINCIPAL_ARN: defaults.roles.app.arn,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+      SECRET_PATH: defaults.secretPath,
+    };
+    // Explicit module lists: miniflare's import walker would otherwise insist on resolving the
+    // universal bundle's lazy `import("node:http")`, which workerd itself never reaches.
+    const script = (name: string, contents: string) => ({
+      modulesRoot: outDir,
+      modules: [{ type: "ESModule" as const, path: join(outDir, name), contents }],
+    });
+    const common = {
+      compatibilityDate: COMPATIBILITY_DATE,
+      bindings,
+      outboundService: loopbackGuard(outbound),
+    };
+    mf = new Miniflare({
+      host: "127.0.0.1",
+      port: 0,
+      cf: false,
+      workers: [
+        { ...common, ...script("core-worker.js", coreBundle), name: "core" },
+        { ...common, ...script("mod-worker.js", modBundle), name: "mod" },
+        { ...common, ...script("mod-worker.js", modBundle), name: "mod-nodejs-compat", compatibilityFlags: ["nodejs_compat"] },
+        {
+          ...common,
+          ...script("core-worker.js", coreBundle),
+          name: "core-bad-key",
+          bindings: { ...bindings, AWS_SECRET_ACCESS_KEY: "not-the-key" },
+        },
+      ],
+    });
+    await mf.ready;
+  });
+
+  after(async () => {
+    await stack?.close();
+    // Miniflare's dispose() never settles when startup failed: do not let that hang the run.
+    if (mf) await Promise.race([mf.dispose().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  async function call(worker: string, path = "/secret"): Promise<{ status: number; body: SecretAnswer }> {
+    // (typed loosely: miniflare's Fetcher type needs @cloudflare/workers-types)
+    const fetcher = (await mf.getWorker(worker)) as unknown as { fetch(url: string): Promise<MiniflareResponse> };
+    const response = await fetcher.fetch(`http://127.0.0.1${path}`);
+    return { status: response.status, body: (await response.json()) as SecretAnswer };
+  }
+
+  it("the core bundle is self-contained: no node: modules, no require", () => {
+    assert.doesNotMatch(coreBundle, /["'`]node:/);
+    assert.doesNotMatch(coreBundle, /\brequire\(/);
+    assert.doesNotMatch(coreBundle, /\bBuffer\b/);
+    // the universal bundle only has the Node adapter's lazy dynamic imports
+    const nodeRefs = [...modBundle.matchAll(/(import\(|from\s*|require\()\s*["'`](node:[a-z/_]+)["'`]/g)].map((m) => `${m[1]!.trim()}${m[2]}`);
+    assert.ok(nodeRefs.length > 0);
+    for (const ref of nodeRefs) assert.match(ref, /^import\(node:/, ref);
+  });
+
+  it("authenticates by KMS auth with bindings and reads the secret (core entry)", async () => {
+    const { status, body } = await call("core");
+    assert.equal(status, 200, JSON.stringify(body.error));
+    assert.equal(body.ok, true);
+    assert.equal(body.userAgent, "Cloudflare-Workers");
+    assert.deepEqual(body.data, stack.defaults!.secret);
+    assert.equal(body.data?.greeting, "hello from the local stack");
+    assert.equal(body.principal, stack.defaults!.roles.app.arn);
+    assert.equal(body.method, "kms");
+  });
+
+  it("loads mod.ts in workerd and detects the edge runtime", async () => {
+    const { status, body } = await call("mod");
+    assert.equal(status, 200, JSON.stringify(body.error));
+    assert.equal(body.detected, "edge");
+    assert.equal(body.hasProcess, false);
+    assert.deepEqual(body.data, stack.defaults!.secret);
+  });
+
+  it("detects the edge runtime even with nodejs_compat's process global", async () => {
+    const { status, body } = await call("mod-nodejs-compat");
+    assert.equal(status, 200, JSON.stringify(body.error));
+    assert.equal(body.hasProcess, true);
+    assert.equal(body.detected, "edge");
+    assert.deepEqual(body.data, stack.defaults!.secret);
+  });
+
+  it("reports a wrong key as an authentication error without leaking it", async () => {
+    const { status, body } = await call("core-bad-key");
+    assert.equal(status, 500);
+    assert.equal(body.ok, false);
+    assert.equal(body.error?.code, "AUTH_FAILED");
+    assert.match(body.error?.message ?? "", /KMS/);
+    assert.doesNotMatch(body.error?.message ?? "", /not-the-key/);
+    assert.ok(!(body.error?.message ?? "").includes(secretKey));
+  });
+
+  it("talked to 127.0.0.1 only, and the guard refuses anything else unsent", async () => {
+    const { body } = await call("core", `/probe?url=${encodeURIComponent("http://192.0.2.1/")}`);
+    assert.deepEqual(body, { status: 403, guard: "blocked" });
+    const sent = outbound.filter((o) => o.forwarded);
+    assert.ok(sent.length >= 9, `expected cerberus and KMS calls, got ${sent.length}`);
+    for (const o of sent) assert.equal(new URL(o.url).hostname, "127.0.0.1", o.url);
+    const paths = new Set(sent.map((o) => `${o.method} ${new URL(o.url).pathname}`));
+    assert.ok(paths.has("POST /v2/auth/iam-principal"));
+    assert.ok(paths.has("POST /"));
+    assert.ok(paths.has(`GET /v1/secret/${stack.defaults!.secretPath}`));
+    assert.deepEqual(outbound.filter((o) => !o.forwarded).map((o) => o.url), ["http://192.0.2.1/"]);
+  });
+});
