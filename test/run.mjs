@@ -149,7 +149,7 @@ const plans = {
   worker: () => ({ files: workerFiles, cmd: nodeTest(workerFiles, ["--test-force-exit"]), parse: parseNode }),
   typecheck: () => check(bin("tsc"), ["-p", "."]),
   publint: () => check(bin("publint"), ["--strict"]),
-  attw: () => check(bin("attw"), ["--pack", "--profile", "node16"]),
+  attw: () => check(bin("attw"), ["--pack"]),
   size: () => check(bin("size-limit"), []),
   // the packed tarball installed with production deps only, used on Node, Bun and Deno
   pack: () => check(process.execPath, [join(root, ".ci", "pack-smoke.mjs")]),
