@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
@@ -124,7 +125,7 @@ describe("cli run(): help and version", () => {
   }
 
   test("the usage names every command, option, variable and exit code", () => {
-    for (const word of ["read <path>", "--key", "list <path>", "whoami", "--verbose", "--help", "--version", "CERBERUS_URL", "CERBERUS_ADDR", "CERBERUS_AUTH", "CERBERUS_REGION", "AWS_REGION", "AWS_ENDPOINT_URL_KMS", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "3 authentication failed", "4 secret or key not found"]) {
+    for (const word of ["read <path>", "--key", "list <path>", "whoami", "--verbose", "--help", "--version", "CERBERUS_URL", "CERBERUS_ADDR", "CERBERUS_AUTH", "CERBERUS_REGION", "AWS_REGION", "AWS_ENDPOINT_URL_KMS", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "3 authentication refused", "4 secret or key not found"]) {
       assert.ok(USAGE.includes(word), `usage mentions ${word}`);
     }
     assert.ok(USAGE.split("\n").every((line) => line.length <= 100), "usage lines fit a terminal");
@@ -664,6 +665,24 @@ describe("cli in a child process, against the local stack", () => {
     const kmsDown = await cerberusEdge(["whoami"], { AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${port}` });
     assert.equal(kmsDown.code, 1, kmsDown.stderr);
     assert.match(kmsDown.stderr, /role\/app-role in us-west-2: request to 127\.0\.0\.1:\d+ failed/);
+    const imdsDown = await cerberusEdge(["whoami"], { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${port}` });
+    assert.equal(imdsDown.code, 1, imdsDown.stderr);
+    assert.match(imdsDown.stderr, /could not discover the instance's IAM roles .*request to 127\.0\.0\.1:\d+ failed/);
+  });
+
+  test("a result that cannot be written (disk full) exits 1, not 0", { skip: !existsSync("/dev/full") && "no /dev/full here" }, async () => {
+    const { command, args } = cliCommand();
+    const full = openSync("/dev/full", "w");
+    try {
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const child = spawn(command, [...args, "read", "app/demo/config", "--key", "greeting"], { cwd: ROOT, env, stdio: ["ignore", full, "pipe"] });
+        child.on("error", reject);
+        child.on("close", resolve);
+      });
+      assert.equal(code, 1);
+    } finally {
+      closeSync(full);
+    }
   });
 
   test("other failures exit 1 (Cerberus answers 500 for the secret)", async () => {

@@ -88,10 +88,20 @@ describe("KMS auth v2, the seed's sequence", () => {
 
   test("a failed authentication is not cached: the next call tries again", async () => {
     const { world, client } = setup();
-    world.override("cerberus:POST /v2/auth/iam-principal", "reset", "reset");
-    await rejection(client.whoami());
+    // Each auth request is retried once on a connection error: two candidates, two tries each.
+    world.override("cerberus:POST /v2/auth/iam-principal", "reset", "reset", "reset", "reset");
+    const error = await rejection(client.whoami());
+    assert.match((error as Error).message, /ECONNRESET/);
     assert.equal((await client.whoami()).principal, APP_ROLE_ARN);
   });
+});
+
+test("a connection reset on the auth request is retried once", async () => {
+  const { world, client } = setup();
+  world.roles.delete("web-role");
+  world.override("cerberus:POST /v2/auth/iam-principal", "reset");
+  assert.equal((await client.whoami()).principal, APP_ROLE_ARN);
+  assert.equal(world.authCount, 1);
 });
 
 describe("KMS auth v1 (legacy)", () => {

@@ -69,11 +69,28 @@ const env = { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 delete env.FORCE_COLOR; // Deno forces colour when FORCE_COLOR is set at all
 delete env.NODE_TEST_CONTEXT; // when run from inside `node --test`, start fresh runners
 
+// Runners live in their own process groups (see exec): pass an interrupt on to them.
+const running = new Set();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  });
+}
+
 /** Runs a command, echoing its output live, and resolves with code and captured text. */
 function exec(command, argv) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(command, argv, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so a timeout can stop the runner's children too (test files, workerd).
+    const child = spawn(command, argv, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    if (child.pid) running.add(child.pid);
     let text = "";
     child.stdout.on("data", (chunk) => {
       process.stdout.write(chunk);
@@ -84,14 +101,21 @@ function exec(command, argv) {
       text += chunk;
     });
     const timer = setTimeout(() => {
-      text += `\n[run] ${command} timed out after ${timeoutMs} ms\n`;
-      child.kill("SIGKILL");
+      const line = `\n[run] ${command} timed out after ${timeoutMs} ms; stopping it and its children\n`;
+      process.stderr.write(line);
+      text += line;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
     }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
       resolve({ code: -1, text: `${text}\n[run] cannot start ${command}: ${error.message}\n`, ms: Date.now() - started });
     });
     child.on("close", (code, signal) => {
+      running.delete(child.pid);
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), text, ms: Date.now() - started });
     });

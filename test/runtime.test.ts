@@ -462,9 +462,16 @@ describe("node transport (node:http) on loopback", () => {
     const fresh = createNodeTransport();
     const before = server.connections;
     assert.equal(await (await fresh(new Request(`${server.url}/reset-on-reuse`))).text(), "fresh connection");
-    const again = await fresh(new Request(`${server.url}/reset-on-reuse`, { method: "POST", body: "x" }));
+    const again = await fresh(new Request(`${server.url}/reset-on-reuse`, { method: "PUT", body: "x" }));
     assert.equal(await again.text(), "fresh connection");
     assert.equal(server.connections - before, 2);
+  });
+
+  // Deno's node:http client re-sends on a reused socket by itself, below this transport.
+  it("does not retry a POST on a reused connection (the server may have processed it)", { skip: here === "deno" }, async () => {
+    const fresh = createNodeTransport();
+    assert.equal(await (await fresh(new Request(`${server.url}/reset-on-reuse`))).text(), "fresh connection");
+    await assert.rejects(fresh(new Request(`${server.url}/reset-on-reuse`, { method: "POST", body: "x" })), TypeError);
   });
 
   it("opens a new connection per request with keepAlive: false", async () => {
@@ -559,5 +566,75 @@ describe("node transport (node:http) on loopback", () => {
     assert.equal(stdout.trim(), "201");
     // The server keeps the connection for 30 s; the child must exit long before.
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  });
+});
+
+describe("node transport: odd servers (review regressions)", () => {
+  let server: TestServer;
+  const body = Buffer.from("decoded ✓ ".repeat(50));
+
+  before(async () => {
+    const z = await import("node:zlib");
+    server = await startServer((req, res) => {
+      const path = new URL(req.url ?? "/", "http://x").pathname;
+      const encoded: Record<string, [string, Buffer]> = {
+        "/deflate-zlib": ["deflate", z.deflateSync(body)],
+        "/deflate-raw": ["deflate", z.deflateRawSync(body)],
+        "/gzip-empty": ["gzip", Buffer.alloc(0)],
+        "/br": ["br", z.brotliCompressSync(body)],
+        "/stacked": ["deflate, gzip", z.gzipSync(z.deflateSync(body))],
+        "/unknown": ["zstd-ish", body],
+      };
+      const hit = encoded[path];
+      if (hit) {
+        res.writeHead(200, { "content-encoding": hit[0] });
+        res.end(hit[1]);
+        return;
+      }
+      res.end("ok");
+    });
+  });
+  after(() => server.close());
+
+  for (const [path, expected] of [
+    ["/deflate-zlib", body.toString()],
+    ["/deflate-raw", body.toString()],
+    ["/gzip-empty", ""],
+    ["/br", body.toString()],
+    ["/stacked", body.toString()],
+    ["/unknown", body.toString()],
+  ] as const) {
+    it(`decodes ${path.slice(1)} like fetch`, async () => {
+      const response = await createNodeTransport()(new Request(`${server.url}${path}`));
+      assert.equal(await response.text(), expected);
+    });
+  }
+
+  it("a status line with a control character rejects instead of crashing the process", async () => {
+    const net = await import("node:net");
+    const raw = net.createServer((socket) => {
+      socket.on("data", () => socket.end("HTTP/1.1 401 Unauthorized\x01\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = raw.address() as AddressInfo;
+      const outcome = await createNodeTransport()(new Request(`http://127.0.0.1:${port}/`)).then(
+        async (r) => `status ${r.status} ${JSON.stringify(r.statusText)} ${await r.text()}`,
+        (e: unknown) => (e instanceof TypeError ? "TypeError" : String(e)),
+      );
+      assert.ok(outcome === 'status 401 "" {}' || outcome === "TypeError", outcome);
+    } finally {
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+
+  it("aborting while a streamed request body is read rejects", async () => {
+    const controller = new AbortController();
+    const stream = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}) });
+    const pending = createNodeTransport()(
+      new Request(`${server.url}/`, { method: "POST", body: stream, signal: controller.signal, duplex: "half" } as RequestInit),
+    );
+    controller.abort(new Error("stop"));
+    await assert.rejects(pending, /stop/);
   });
 });

@@ -18,6 +18,7 @@ import {
   CerberusApiError,
   CerberusEdgeError,
   InvalidInputError,
+  TransportError,
   asLibraryError,
   describeError,
   type AuthAttempt,
@@ -286,13 +287,19 @@ async function authenticateCandidate(
   context: AuthContext,
   startedAt: number,
 ): Promise<CerberusToken> {
-  const res = await cerberusRequest(context.cerberus, {
+  const request = {
     method: "POST",
     step: "cerberus-auth",
     signal: context.signal,
     ...(version === 2
       ? { path: "/v2/auth/iam-principal", json: { iam_principal_arn: candidate.principalArn, region } }
       : { path: "/v1/auth/iam-role", json: { account_id: candidate.accountId, role_name: candidate.roleName, region } }),
+  } as const;
+  // Asking for auth_data is safe to repeat, and a keep-alive socket the server just closed
+  // fails a POST without a transport-level retry: try once more on a connection error.
+  const res = await cerberusRequest(context.cerberus, request).catch((error: unknown) => {
+    if (error instanceof TransportError && !error.timedOut && !context.signal?.aborted) return cerberusRequest(context.cerberus, request);
+    throw error;
   });
   const { auth_data } = parseJsonBody(res, AuthDataResponse, "Cerberus auth response", "cerberus-auth");
   emit(context.onEvent, { type: "auth.payload", principal: candidate.principalArn, region, bytes: auth_data.length });

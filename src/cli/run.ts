@@ -13,6 +13,7 @@ import {
   CerberusEdgeError,
   InvalidInputError,
   KmsError,
+  MetadataError,
   TransportError,
   type Step,
 } from "../errors.ts";
@@ -85,8 +86,8 @@ Environment:
                            As in the AWS SDKs
 
 Exit codes:
-  0 success, 1 other error (e.g. Cerberus or KMS unreachable), 2 usage or configuration
-  error, 3 authentication failed, 4 secret or key not found
+  0 success, 1 other error (e.g. Cerberus, KMS or instance metadata unreachable), 2 usage
+  or configuration error, 3 authentication refused, 4 secret or key not found
 `;
 
 /** A mistake in the command line's arguments; exit code 2. */
@@ -265,7 +266,8 @@ const AUTH_STEPS: ReadonlySet<Step> = new Set<Step>(["metadata", "credentials", 
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidInputError) return ExitCode.USAGE;
   if (error instanceof AuthenticationError) {
-    return error.attempts.some((attempt) => isUnavailable(attempt.error)) ? ExitCode.FAILURE : ExitCode.AUTH_FAILED;
+    const unavailable = isUnavailable(error.cause) || error.attempts.some((attempt) => isUnavailable(attempt.error));
+    return unavailable ? ExitCode.FAILURE : ExitCode.AUTH_FAILED;
   }
   if (error instanceof CerberusApiError && (error.status === 401 || (error.status === 403 && AUTH_STEPS.has(error.step)))) {
     return ExitCode.AUTH_FAILED;
@@ -277,6 +279,7 @@ export function exitCodeOf(error: unknown): number {
 /** True for failures of availability rather than refusals: network, timeout, 5xx, throttling. */
 function isUnavailable(error: unknown): boolean {
   if (error instanceof TransportError) return true;
+  if (error instanceof MetadataError) return error.status !== undefined && error.status >= 500;
   if (error instanceof CerberusApiError) return error.status >= 500;
   if (error instanceof KmsError) return error.retryable;
   return false;

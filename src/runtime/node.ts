@@ -64,8 +64,9 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  *   rejecting with the signal's reason as `fetch` does;
  * - network failures reject with `TypeError("fetch failed")` whose `cause` is the Node error
  *   (its `code`, e.g. `ECONNREFUSED`, is what the core reports);
- * - a request on a reused keep-alive socket that the server had already closed is retried
- *   once on a fresh socket (the server never saw it);
+ * - an idempotent request (GET, HEAD, PUT, DELETE, OPTIONS) on a reused keep-alive socket
+ *   that the server had already closed is retried once on a fresh socket; a POST is not, since
+ *   the server may have processed it before the reset;
  * - `gzip`, `deflate` and `br` response bodies are decoded, as `fetch` does.
  *
  * Agents are created on first use and shared by every call of the returned transport.
@@ -88,7 +89,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
         cause: new Error(`unsupported protocol ${url.protocol}`),
       });
     }
-    const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
+    const body = request.body === null ? undefined : new Uint8Array(await untilAbort(request.arrayBuffer(), signal));
     const mods = await loadModules();
     if (signal?.aborted) throw abortReason(signal);
     agents ??= {
@@ -114,7 +115,13 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
           headers,
           agent: secure ? agents!.https : agents!.http,
         };
-        const req = (secure ? mods.https : mods.http).request(requestOptions);
+        let req: NodeHttp.ClientRequest;
+        try {
+          req = (secure ? mods.https : mods.http).request(requestOptions);
+        } catch (error) {
+          // e.g. ERR_INVALID_CHAR for a header value: fetch reports it as a TypeError too.
+          return reject(new TypeError("fetch failed", { cause: error }));
+        }
         let settled = false;
         let streaming = false;
         const onAbort = () => {
@@ -133,7 +140,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
           settled = true;
           detach();
           if (signal?.aborted) return reject(abortReason(signal));
-          if (retry && req.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
+          if (retry && req.reusedSocket && IDEMPOTENT.has(request.method) && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
             attempt(false).then(resolve, reject);
             return;
           }
@@ -174,11 +181,21 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
             responseBody = bodyStream(res, signal, detach, decoderFor(responseHeaders.get("content-encoding")));
           }
           settled = true;
-          const response = new Response(responseBody, {
-            status,
-            statusText: res.statusMessage ?? "",
-            headers: responseHeaders,
-          });
+          let response: Response;
+          try {
+            response = new Response(responseBody, {
+              status,
+              // A reason phrase with control characters is legal on the wire for Node's
+              // parser but not for Response: drop it rather than throw inside an event handler.
+              statusText: /^[\t\x20-\x7e\x80-\xff]*$/.test(res.statusMessage ?? "") ? (res.statusMessage ?? "") : "",
+              headers: responseHeaders,
+            });
+          } catch (error) {
+            detach();
+            res.destroy();
+            reject(new TypeError("fetch failed", { cause: error }));
+            return;
+          }
           Object.defineProperty(response, "url", { value: request.url });
           resolve(response);
         });
@@ -191,6 +208,20 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
   };
 }
 
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+
+/** Rejects with the signal's reason as soon as it aborts (reading a request body ignores it). */
+function untilAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  promise.catch(() => {});
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** The reason an aborted signal carries, or a standard `AbortError`. */
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
@@ -200,11 +231,54 @@ function methodExpectsBody(method: string): boolean {
   return method === "POST" || method === "PUT" || method === "PATCH";
 }
 
-type Decoder = "gzip" | "deflate" | "br" | undefined;
+type Coding = "gzip" | "deflate" | "br";
+type Decoder = Coding[] | undefined;
 
+/**
+ * The codings to undo, last applied first, or `undefined` to pass the body through (no
+ * encoding, `identity`, or one this transport does not know — as `fetch` does).
+ */
 function decoderFor(encoding: string | null): Decoder {
-  const value = encoding?.trim().toLowerCase();
-  return value === "gzip" || value === "x-gzip" ? "gzip" : value === "deflate" ? "deflate" : value === "br" ? "br" : undefined;
+  if (!encoding) return undefined;
+  const codings: Coding[] = [];
+  for (const raw of encoding.split(",")) {
+    const value = raw.trim().toLowerCase();
+    if (value === "" || value === "identity") continue;
+    if (value === "gzip" || value === "x-gzip") codings.push("gzip");
+    else if (value === "deflate" || value === "br") codings.push(value);
+    else return undefined;
+  }
+  return codings.length ? codings.reverse() : undefined;
+}
+
+/** A decompressor for one coding; deflate accepts zlib-wrapped and raw streams, like `fetch`. */
+async function decompressor(coding: Coding): Promise<NodeJS.ReadWriteStream> {
+  const z = await import("node:zlib");
+  // Sync flush: an empty or cut body decodes to what arrived instead of failing.
+  const flush = { flush: z.constants.Z_SYNC_FLUSH, finishFlush: z.constants.Z_SYNC_FLUSH };
+  if (coding === "gzip") return z.createGunzip(flush);
+  if (coding === "br") {
+    return z.createBrotliDecompress({ flush: z.constants.BROTLI_OPERATION_FLUSH, finishFlush: z.constants.BROTLI_OPERATION_FLUSH });
+  }
+  const { Transform } = await import("node:stream");
+  let inner: NodeJS.ReadWriteStream | undefined;
+  return new Transform({
+    transform(chunk: Uint8Array, _encoding, done) {
+      if (!inner) {
+        // RFC 1950 header: CM = 8 and the 16-bit header is a multiple of 31; else raw deflate.
+        const zlibWrapped = chunk.length >= 2 && (chunk[0]! & 0x0f) === 8 && ((chunk[0]! << 8) | chunk[1]!) % 31 === 0;
+        inner = zlibWrapped ? z.createInflate(flush) : z.createInflateRaw(flush);
+        inner.on("data", (data: Uint8Array) => this.push(data));
+        inner.on("error", (error: Error) => this.destroy(error));
+      }
+      inner.write(chunk, () => done());
+    },
+    flush(done) {
+      if (!inner) return done();
+      inner.once("end", () => done());
+      inner.end();
+    },
+  });
 }
 
 /** Wraps a Node response in a web `ReadableStream`, with backpressure, abort and decoding. */
@@ -237,15 +311,11 @@ function bodyStream(
         res.on("close", () => {
           if (!res.complete) fail(new TypeError("terminated", { cause: new Error("connection closed before the body ended") }));
         });
-        if (decoder) {
-          const z = await import("node:zlib");
-          const stream = decoder === "gzip"
-            ? z.createGunzip()
-            : decoder === "deflate"
-            ? z.createInflate()
-            : z.createBrotliDecompress();
-          res.on("error", (error) => stream.destroy(error));
-          source = res.pipe(stream);
+        for (const coding of decoder ?? []) {
+          const stream = await decompressor(coding);
+          const upstream = source;
+          upstream.on("error", (error: Error) => (stream as unknown as { destroy(e: Error): void }).destroy(error));
+          source = upstream.pipe(stream);
         }
         source.on("data", (chunk: Uint8Array) => {
           if (done) return;

@@ -68,7 +68,11 @@ export async function toWebRequest(req: IncomingMessage, origin: string, signal:
 export async function writeWebResponse(res: ServerResponse, response: Response, method: string): Promise<void> {
   res.sendDate = false;
   res.statusCode = response.status;
-  for (const [name, value] of response.headers) res.setHeader(name, value);
+  for (const [name, value] of response.headers) {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) res.setHeader("set-cookie", cookies);
   const noBody = method === "HEAD" || response.status === 204 || response.status === 304;
   if (noBody) {
     await response.body?.cancel();
