@@ -24,7 +24,7 @@ renameSync(join(dist, "cerberus-edge.vendor.d.ts"), join(dist, "cerberus-edge.ve
 const problems = [];
 const read = (name) => readFileSync(join(dist, name), "utf8");
 /** The lazy imports the Node adapter is allowed to keep. */
-const LAZY = new Set(["node:http", "node:https", "node:zlib", "node:fs/promises"]);
+const LAZY = new Set(["node:http", "node:https", "node:zlib", "node:stream", "node:fs/promises"]);
 
 function checkPure(name, { allowLazyNode }) {
   const code = read(name);
