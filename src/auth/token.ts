@@ -7,8 +7,8 @@ import * as v from "valibot";
 import { PayloadError, type Step } from "../errors.ts";
 import { issueSummary, kindOf, parseJsonText } from "../validate.ts";
 
+// Node, Bun and Deno all honour this symbol in console.log and util.inspect.
 const inspectNode = Symbol.for("nodejs.util.inspect.custom");
-const inspectDeno = Symbol.for("Deno.customInspect");
 
 /** Public facts about a token; everything but the token itself. */
 export interface TokenInfo {
@@ -59,15 +59,11 @@ export class CerberusToken {
     return `[CerberusToken ${this.info.principal}]`;
   }
 
-  /** Redacted form for Node's and Bun's `util.inspect`/`console.log`. */
+  /** Redacted form for `util.inspect`/`console.log` (Node, Bun and Deno). */
   [inspectNode](): unknown {
     return this.toJSON();
   }
 
-  /** Redacted form for Deno's `console.log`. */
-  [inspectDeno](): string {
-    return `CerberusToken ${JSON.stringify(this.toJSON())}`;
-  }
 }
 
 const AuthPayloadSchema = v.object({

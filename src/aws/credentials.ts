@@ -21,8 +21,8 @@ export interface AwsCredentials {
 export type AwsCredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
 
 const REDACTED = "[redacted]";
+// Node, Bun and Deno all honour this symbol in console.log and util.inspect.
 const inspectNode = Symbol.for("nodejs.util.inspect.custom");
-const inspectDeno = Symbol.for("Deno.customInspect");
 const sealed = Symbol("sealed");
 
 /**
@@ -46,7 +46,6 @@ export function sealCredentials(credentials: AwsCredentials): AwsCredentials {
   Object.defineProperty(out, "toJSON", { value: () => shown, enumerable: false });
   Object.defineProperty(out, "toString", { value: () => "[AwsCredentials]", enumerable: false });
   Object.defineProperty(out, inspectNode, { value: () => shown, enumerable: false });
-  Object.defineProperty(out, inspectDeno, { value: () => JSON.stringify(shown), enumerable: false });
   return Object.freeze(out) as unknown as AwsCredentials;
 }
 
