@@ -49,7 +49,7 @@ export interface CerberusRequest {
 }
 
 /** Builds the full URL of a request. */
-export function requestUrl(base: URL, path: string, query?: CerberusRequest["query"]): URL {
+function requestUrl(base: URL, path: string, query?: CerberusRequest["query"]): URL {
   const url = new URL(base.toString().replace(/\/+$/, "") + path);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined) url.searchParams.set(key, String(value));

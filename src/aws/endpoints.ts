@@ -30,7 +30,7 @@ export function dnsSuffix(region: string): string {
 }
 
 /** Looks up an endpoint override: the service-specific variable, then `AWS_ENDPOINT_URL`. */
-export function endpointOverride(
+function endpointOverride(
   env: (name: string) => string | undefined,
   serviceVariable: string,
 ): string | undefined {

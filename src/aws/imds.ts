@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import type { Clock } from "../clock.ts";
 import { untilAborted } from "../abort.ts";
-import { CerberusEdgeError, InvalidInputError, MetadataError, TransportError } from "../errors.ts";
+import { InvalidInputError, MetadataError, TransportError } from "../errors.ts";
 import { emit, type EventListener } from "../events.ts";
 import { send, type HttpTransport } from "../transport.ts";
 import { issueSummary, parseJsonText } from "../validate.ts";
@@ -90,7 +90,7 @@ const FALLBACK_STATUSES = new Set([403, 404, 405]);
 const V1_FALLBACK_MEMORY_MS = 5 * 60_000;
 
 /** Resolves whether IMDS is switched off by `AWS_EC2_METADATA_DISABLED`. */
-export function metadataDisabled(env: (name: string) => string | undefined): boolean {
+function metadataDisabled(env: (name: string) => string | undefined): boolean {
   return env("AWS_EC2_METADATA_DISABLED")?.toLowerCase() === "true";
 }
 
@@ -226,9 +226,4 @@ export function createInstanceMetadataClient(options: InstanceMetadataOptions): 
       });
     },
   };
-}
-
-/** True for errors that say "this host is not on EC2" rather than "IMDS is broken". */
-export function isMetadataUnavailable(error: unknown): boolean {
-  return error instanceof TransportError || (error instanceof CerberusEdgeError && error.code === "METADATA_ERROR");
 }

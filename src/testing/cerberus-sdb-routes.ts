@@ -7,7 +7,7 @@
 import { CERBERUS_PRINCIPAL_ARN } from "./arn.ts";
 import { callerOf, readJsonObject, requireToken, type RouteContext } from "./cerberus-context.ts";
 import { cerberusError } from "./cerberus-errors.ts";
-import { sdbSlug, type Category, type SafeDepositBox, type SdbInput, type SdbRole } from "./cerberus-store.ts";
+import { sdbSlug, type Audited, type Category, type SafeDepositBox, type SdbInput, type SdbRole } from "./cerberus-store.ts";
 import type { TokenRecord } from "./cerberus-tokens.ts";
 import { emptyResponse, isRecord, jsonResponse, stringField } from "./http.ts";
 
@@ -26,10 +26,17 @@ export function sdbJson(sdb: SafeDepositBox): Record<string, unknown> {
       iam_principal_arn: p.iamPrincipalArn,
       role_id: p.roleId,
     })),
-    created_ts: sdb.createdTs,
-    last_updated_ts: sdb.lastUpdatedTs,
-    created_by: sdb.createdBy,
-    last_updated_by: sdb.lastUpdatedBy,
+    ...auditJson(sdb),
+  };
+}
+
+/** The audit fields every Cerberus record carries, in its JSON names. */
+function auditJson(record: Audited): Record<string, string> {
+  return {
+    created_ts: record.createdTs,
+    last_updated_ts: record.lastUpdatedTs,
+    created_by: record.createdBy,
+    last_updated_by: record.lastUpdatedBy,
   };
 }
 
@@ -38,10 +45,7 @@ function categoryJson(c: Category): Record<string, unknown> {
     id: c.id,
     display_name: c.displayName,
     path: c.path,
-    created_ts: c.createdTs,
-    last_updated_ts: c.lastUpdatedTs,
-    created_by: c.createdBy,
-    last_updated_by: c.lastUpdatedBy,
+    ...auditJson(c),
   };
 }
 
@@ -49,10 +53,7 @@ function roleJson(r: SdbRole): Record<string, unknown> {
   return {
     id: r.id,
     name: r.name,
-    created_ts: r.createdTs,
-    last_updated_ts: r.lastUpdatedTs,
-    created_by: r.createdBy,
-    last_updated_by: r.lastUpdatedBy,
+    ...auditJson(r),
   };
 }
 

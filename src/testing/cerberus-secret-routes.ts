@@ -7,7 +7,7 @@
 import { authorizePath, pageFields, pageParams } from "./cerberus-access.ts";
 import { callerOf, readJsonObject, requireToken, type RouteContext } from "./cerberus-context.ts";
 import { cerberusError } from "./cerberus-errors.ts";
-import type { SecureEntry, SecureVersion } from "./cerberus-store.ts";
+import { versionOf, type SecureEntry, type SecureVersion } from "./cerberus-store.ts";
 import { emptyResponse, jsonResponse, parseJson } from "./http.ts";
 
 function secretBody(data: unknown, metadata: Record<string, string>): Record<string, unknown> {
@@ -78,18 +78,7 @@ export function findVersion(
 }
 
 function currentAsVersion(entry: SecureEntry): SecureVersion {
-  return {
-    id: "CURRENT",
-    action: entry.action,
-    type: entry.type,
-    data: entry.data,
-    name: entry.name,
-    sizeInBytes: entry.sizeInBytes,
-    versionCreatedBy: entry.lastUpdatedBy,
-    versionCreatedTs: entry.lastUpdatedTs,
-    actionPrincipal: entry.lastUpdatedBy,
-    actionTs: entry.lastUpdatedTs,
-  };
+  return versionOf(entry, "CURRENT", entry.action, entry.lastUpdatedBy, entry.lastUpdatedTs);
 }
 
 function versionMetadata(version: SecureVersion): Record<string, string> {

@@ -347,18 +347,26 @@ export class CerberusStore {
     const bySdb = this.#versions.get(sdbId);
     if (!bySdb) return;
     const list = bySdb.get(subPath) ?? [];
-    list.push({
-      id: crypto.randomUUID(),
-      action,
-      type: entry.type,
-      data: entry.data,
-      name: entry.name,
-      sizeInBytes: entry.sizeInBytes,
-      versionCreatedBy: entry.lastUpdatedBy,
-      versionCreatedTs: entry.lastUpdatedTs,
-      actionPrincipal: by,
-      actionTs: nowTs,
-    });
+    list.push(versionOf(entry, crypto.randomUUID(), action, by, nowTs));
     bySdb.set(subPath, list);
   }
+}
+
+/**
+ * An entry as a version: `CURRENT` (action, principal and time of its last change) or an
+ * archived one (the action that retired it, by whom, when).
+ */
+export function versionOf(entry: SecureEntry, id: string, action: SecureVersion["action"], by: string, ts: string): SecureVersion {
+  return {
+    id,
+    action,
+    type: entry.type,
+    data: entry.data,
+    name: entry.name,
+    sizeInBytes: entry.sizeInBytes,
+    versionCreatedBy: entry.lastUpdatedBy,
+    versionCreatedTs: entry.lastUpdatedTs,
+    actionPrincipal: by,
+    actionTs: ts,
+  };
 }
