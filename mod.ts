@@ -7,20 +7,19 @@
  * const config = await cerberus.readSecret("app/my-sdb/config");
  * ```
  *
- * This entry picks the runtime adapter (Node, Bun, Deno, edge) automatically; the pure core,
- * with nothing detected, is `cerberus-edge/core`.
+ * This entry picks the runtime adapter (Node, Bun, Deno, edge) itself; the pure core, with
+ * nothing detected, is `cerberus-edge/core`.
  *
  * @module
  */
-import { createClient, type CerberusClient, type CerberusClientOptions } from "./src/client.ts";
+import { createCerberusClient as createClient, type CerberusClient, type CerberusClientOptions } from "./src/client/client.ts";
 import { detectRuntime } from "./src/runtime/detect.ts";
 
 export * from "./src/core.ts";
-export { detectRuntime } from "./src/runtime/detect.ts";
 
 /**
- * Creates a Cerberus client on the detected runtime: environment variables and files where the
- * runtime has them, and its fastest transport (Node: `node:http`; Bun, Deno: `fetch`).
+ * Creates a Cerberus client on the detected runtime: its environment variables and files where
+ * it has them, and its fastest transport (Node: `node:http`; Bun, Deno, Workers: `fetch`).
  */
 export function createCerberusClient(options: CerberusClientOptions): CerberusClient {
   return createClient({ ...options, runtime: options?.runtime ?? detectRuntime() });

@@ -1,10 +1,34 @@
 /**
- * Typed errors. Every failure the library reports is a {@link CerberusEdgeError}
- * whose `code` says what went wrong and whose `step` says where. Messages never
- * contain a token, a secret value, a decrypted payload or an AWS secret key.
+ * Typed errors. Every failure the library reports is a {@link CerberusEdgeError} with a `code`
+ * from the closed set {@link ErrorCode} (each class has its own) and a `step` naming where in
+ * the flow it happened. Messages never contain a token, a secret value, a decrypted payload or
+ * an AWS secret key; text that came from a server is sanitised before it is kept.
  *
  * @module
  */
+
+/** Every code an error of this library can carry; `switch` on it. */
+export type ErrorCode =
+  /** A bug or a foreign failure the library did not expect (its message is withheld). */
+  | "INTERNAL"
+  /** An option, argument, environment variable or file the caller supplied is wrong. */
+  | "INVALID_INPUT"
+  /** The network failed: connection refused or reset, DNS, TLS. */
+  | "TRANSPORT_ERROR"
+  /** A request got no complete answer within its timeout. */
+  | "TIMEOUT"
+  /** The caller's `AbortSignal` stopped the operation. */
+  | "ABORTED"
+  /** An answer did not have the expected shape (or was too large, or encoded). */
+  | "INVALID_PAYLOAD"
+  /** Cerberus answered with an error status. */
+  | "CERBERUS_ERROR"
+  /** Cerberus has no such secret (HTTP 404), or the secret has no such key. */
+  | "NOT_FOUND"
+  /** An AWS service (KMS, STS, instance metadata, container credentials) answered with an error. */
+  | "AWS_ERROR"
+  /** Every way to authenticate was tried and none succeeded. */
+  | "AUTH_FAILED";
 
 /** Where in the flow an error happened. */
 export type Step =
@@ -19,132 +43,91 @@ export type Step =
   | "request"
   | "response";
 
-/** Options every error accepts. */
-export interface CerberusEdgeErrorOptions {
+/** What every error constructor takes besides its message. */
+export interface ErrorOptions {
   /** The step of the flow that failed. */
   step: Step;
-  /** The underlying error, if any (never one that carries a secret). */
+  /** The underlying error, if any (never one whose message may carry a secret). */
   cause?: unknown;
 }
 
-/** Base class of every error thrown by cerberus-edge. */
+/** Base class of every error thrown by cerberus-edge; its own code is `INTERNAL`. */
 export class CerberusEdgeError extends Error {
-  /** Machine-readable reason, e.g. `INVALID_INPUT`, `KMS_ERROR`. */
-  readonly code: string;
+  /** What went wrong, from a closed set. */
+  readonly code: ErrorCode = "INTERNAL";
   /** The step of the flow that failed. */
   readonly step: Step;
 
-  /** Creates an error; prefer the subclasses. */
-  constructor(code: string, message: string, options: CerberusEdgeErrorOptions) {
+  /** @param message one line, free of secrets; @param options step and cause. */
+  constructor(message: string, options: ErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = code;
     this.step = options.step;
   }
 }
 
-/** A caller passed a bad option or argument; `field` names it. */
+/** A caller-supplied value is wrong; `field` names the option, argument or variable. */
 export class InvalidInputError extends CerberusEdgeError {
-  /** The option or argument that was wrong, e.g. `path` or `options.region`. */
+  override readonly code = "INVALID_INPUT";
+  /** The option, argument or environment variable at fault, e.g. `path`, `AWS_REGION`. */
   readonly field: string;
 
-  /** @param field the offending option; @param problem what is wrong with it. */
-  constructor(field: string, problem: string, step: Step = "config") {
-    super("INVALID_INPUT", `${field}: ${problem}`, { step });
-    this.field = field;
+  /** @param problem what is wrong (the message is `<field>: <problem>`). */
+  constructor(problem: string, options: Partial<ErrorOptions> & { field: string }) {
+    super(`${options.field}: ${problem}`, { step: options.step ?? "config", cause: options.cause });
+    this.field = options.field;
   }
 }
 
-/** The instance metadata service (IMDS) or a container credentials endpoint failed. */
-export class MetadataError extends CerberusEdgeError {
-  /** HTTP status, when the service answered. */
-  readonly status: number | undefined;
-
-  /** @param message what failed; @param status the HTTP status if one came back. */
-  constructor(message: string, status?: number, cause?: unknown) {
-    super("METADATA_ERROR", message, { step: "metadata", cause });
-    this.status = status;
-  }
-}
-
-/** A network-level failure: connection refused or reset, DNS, timeout, abort. */
+/** A network-level failure or a timeout; the message names the host, never a path or header. */
 export class TransportError extends CerberusEdgeError {
-  /** True when the request was cut by its timeout. */
-  readonly timedOut: boolean;
+  override readonly code: "TRANSPORT_ERROR" | "TIMEOUT";
 
-  /** @param message what failed, naming the host (never a URL query or header). */
-  constructor(message: string, step: Step, timedOut: boolean, cause?: unknown) {
-    super(timedOut ? "TIMEOUT" : "TRANSPORT_ERROR", message, { step, cause });
-    this.timedOut = timedOut;
+  /** @param options `timedOut` when the request's timeout cut it. */
+  constructor(message: string, options: ErrorOptions & { timedOut?: boolean }) {
+    super(message, options);
+    this.code = options.timedOut ? "TIMEOUT" : "TRANSPORT_ERROR";
   }
 }
 
 /** The caller's `AbortSignal` stopped the operation; `cause` is the signal's reason. */
 export class AbortedError extends CerberusEdgeError {
-  /** @param what the operation that was stopped, e.g. "reading a secret". */
-  constructor(what: string, step: Step, reason: unknown) {
-    super("ABORTED", `${what} was aborted by the caller`, { step, cause: reason });
-  }
+  override readonly code = "ABORTED";
 }
 
 /** Something that came over the network did not have the expected shape. */
 export class PayloadError extends CerberusEdgeError {
-  /** @param step where the payload came from; @param problem what is wrong (no payload content). */
-  constructor(step: Step, problem: string, cause?: unknown) {
-    super("INVALID_PAYLOAD", problem, { step, cause });
-  }
-}
-
-/** AWS KMS answered with an error. */
-export class KmsError extends CerberusEdgeError {
-  /** The KMS error type without its namespace, e.g. `AccessDeniedException`. */
-  readonly awsType: string;
-  /** HTTP status of the KMS response. */
-  readonly status: number;
-  /** True for throttling and 5xx errors, which are worth retrying. */
-  readonly retryable: boolean;
-
-  /** @param awsType KMS `__type`; @param status HTTP status; @param detail KMS message. */
-  constructor(awsType: string, status: number, detail: string) {
-    super("KMS_ERROR", `KMS ${awsType} (HTTP ${status})${detail ? `: ${detail}` : ""}`, {
-      step: "kms-decrypt",
-    });
-    this.awsType = awsType;
-    this.status = status;
-    this.retryable = status >= 500 || awsType === "ThrottlingException" ||
-      awsType === "DependencyTimeoutException" || awsType === "KMSInternalException";
-  }
+  override readonly code = "INVALID_PAYLOAD";
 }
 
 /** One entry of a Cerberus error body. */
 export interface CerberusErrorDetail {
   /** Numeric Cerberus error code, e.g. 99216; absent in Vault-style bodies. */
-  code?: number;
-  /** The server's message. */
+  code?: number | undefined;
+  /** The server's message, sanitised. */
   message: string;
 }
 
-/** Cerberus answered with an HTTP error status. */
+/** Cerberus answered with an error status (`NOT_FOUND` for 404). */
 export class CerberusApiError extends CerberusEdgeError {
-  /** HTTP status. */
+  override readonly code: "CERBERUS_ERROR" | "NOT_FOUND";
+  /** HTTP status (0 when a key was missing from a secret that exists). */
   readonly status: number;
   /** Error entries from the body (empty for an empty or non-JSON body). */
   readonly errors: readonly CerberusErrorDetail[];
   /** The server's `error_id`, to quote to its operators. */
   readonly errorId: string | undefined;
 
-  /** @param status HTTP status; @param errors parsed body entries; @param summary one-line description. */
+  /** @param options the status and what the body said. */
   constructor(
-    status: number,
-    errors: readonly CerberusErrorDetail[],
-    errorId: string | undefined,
-    summary: string,
-    step: Step = "request",
+    message: string,
+    options: ErrorOptions & { status: number; errors?: readonly CerberusErrorDetail[]; errorId?: string | undefined },
   ) {
-    super(status === 404 ? "NOT_FOUND" : "CERBERUS_ERROR", summary, { step });
-    this.status = status;
-    this.errors = errors;
-    this.errorId = errorId;
+    super(message, options);
+    this.status = options.status;
+    this.code = options.status === 404 || options.status === 0 ? "NOT_FOUND" : "CERBERUS_ERROR";
+    this.errors = options.errors ?? [];
+    this.errorId = options.errorId;
   }
 
   /** The Cerberus error codes in the body, e.g. `[99216]`. */
@@ -153,13 +136,50 @@ export class CerberusApiError extends CerberusEdgeError {
   }
 }
 
+/** The AWS service an {@link AwsError} came from. */
+export type AwsService = "kms" | "sts" | "imds" | "container";
+
+/** An AWS service answered with an error (or an answer that says it failed). */
+export class AwsError extends CerberusEdgeError {
+  override readonly code = "AWS_ERROR";
+  /** Which service. */
+  readonly service: AwsService;
+  /** The AWS error type without its namespace, e.g. `AccessDeniedException`, when one was given. */
+  readonly awsType: string | undefined;
+  /** HTTP status, when the service answered. */
+  readonly status: number | undefined;
+  /** True for throttling and server-side failures, which are worth retrying. */
+  readonly retryable: boolean;
+
+  /** @param options the service, and what it answered. */
+  constructor(
+    message: string,
+    options: ErrorOptions & { service: AwsService; awsType?: string | undefined; status?: number | undefined },
+  ) {
+    super(message, options);
+    this.service = options.service;
+    this.awsType = options.awsType;
+    this.status = options.status;
+    this.retryable = (options.status ?? 0) >= 500 || options.status === 429 || RETRYABLE_TYPES.has(options.awsType ?? "");
+  }
+}
+
+const RETRYABLE_TYPES = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "DependencyTimeoutException",
+  "KMSInternalException",
+  "ServiceUnavailable",
+  "InternalFailure",
+]);
+
 /** One authentication attempt that failed: which principal, which region, why. */
 export interface AuthAttempt {
   /** The IAM principal ARN (or role name for KMS auth v1, user name for user auth). */
   principal: string;
   /** The KMS or STS region of the attempt. */
   region: string;
-  /** Why it failed, e.g. "Cerberus 99216 ...", "KMS AccessDeniedException". */
+  /** Why it failed, one line. */
   reason: string;
   /** The error behind the reason. */
   error: CerberusEdgeError;
@@ -167,44 +187,15 @@ export interface AuthAttempt {
 
 /** Authentication failed; `attempts` lists every candidate tried and why each failed. */
 export class AuthenticationError extends CerberusEdgeError {
+  override readonly code = "AUTH_FAILED";
   /** Every attempt, in the order tried. */
   readonly attempts: readonly AuthAttempt[];
 
-  /** @param summary first line; @param attempts the failures to list. */
-  constructor(summary: string, attempts: readonly AuthAttempt[], cause?: unknown) {
+  /** @param message the first line; the attempts follow it, one line each. */
+  constructor(message: string, options: Partial<ErrorOptions> & { attempts?: readonly AuthAttempt[] }) {
+    const attempts = options.attempts ?? [];
     const lines = attempts.map((a) => `\n  - ${a.principal} in ${a.region}: ${a.reason}`);
-    super("AUTH_FAILED", summary + lines.join(""), { step: "cerberus-auth", cause });
+    super(message + lines.join(""), { step: options.step ?? "cerberus-auth", cause: options.cause });
     this.attempts = attempts;
   }
-}
-
-/** Short, secret-free description of any thrown value, for attempt lists. */
-export function describeError(error: unknown): string {
-  if (error instanceof CerberusApiError) {
-    const codes = error.errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`));
-    return `Cerberus HTTP ${error.status}${codes.length ? `: ${codes.join("; ")}` : ""}`;
-  }
-  if (error instanceof KmsError) return `KMS ${error.awsType} (HTTP ${error.status})`;
-  if (error instanceof CerberusEdgeError) return error.message;
-  return "unexpected error";
-}
-
-/**
- * A stand-in for a foreign error that keeps only its `name` and `code`: foreign messages
- * (Headers, Request, URL, JSON.parse) may quote the value they choked on, a token included.
- */
-export function safeCause(error: unknown): Error | undefined {
-  if (error === undefined) return undefined;
-  const name = error instanceof Error ? error.name : typeof error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const stand = new Error(`${name}${typeof code === "string" ? ` (${code})` : ""}; message withheld`);
-  stand.name = name;
-  if (typeof code === "string") Object.assign(stand, { code });
-  return stand;
-}
-
-/** Wraps anything thrown by foreign code into a library error without copying its text. */
-export function asLibraryError(error: unknown, step: Step, what: string): CerberusEdgeError {
-  if (error instanceof CerberusEdgeError) return error;
-  return new CerberusEdgeError("UNEXPECTED", `${what} failed unexpectedly (${safeCause(error)?.name})`, { step, cause: safeCause(error) });
 }

@@ -1,6 +1,6 @@
 /**
- * Progress events, for logging and demos. No event ever carries a token, a secret,
- * a decrypted payload or an AWS secret key.
+ * Progress events, for logging and demos. No event ever carries a token, a secret, a decrypted
+ * payload or an AWS secret key; server-supplied text in them is sanitised.
  *
  * @module
  */
@@ -21,13 +21,3 @@ export type CerberusEvent =
 
 /** Receives events; must not throw (a throwing listener is ignored). */
 export type EventListener = (event: CerberusEvent) => void;
-
-/** Calls `listener` with `event`, swallowing anything it throws. */
-export function emit(listener: EventListener | undefined, event: CerberusEvent): void {
-  if (!listener) return;
-  try {
-    listener(event);
-  } catch {
-    // A listener's failure must not change the outcome of authentication.
-  }
-}

@@ -1,36 +1,49 @@
 /**
- * The authentication seam: each method (KMS, STS, user) is an {@link AuthProvider}.
+ * The authentication seam: each method is an {@link AuthProvider}, called by the client with an
+ * {@link AuthContext} that holds everything it may use.
  *
  * @module
  */
-import type { CerberusConnection } from "../cerberus-http.ts";
-import type { Clock } from "../clock.ts";
 import type { ClockSkew } from "../aws/kms.ts";
+import type { InstanceMetadata } from "../aws/imds.ts";
+import type { AwsHost } from "../aws/host.ts";
+import type { ContainerCredentials } from "../aws/container.ts";
+import type { CerberusSession } from "../client/request.ts";
 import type { EventListener } from "../events.ts";
-import type { HttpTransport } from "../transport.ts";
+import type { Cached } from "../internal/cache.ts";
 import type { CerberusToken } from "./token.ts";
 
-/** Everything a provider may use, handed in by the client. */
-export interface AuthContext {
-  /** How to reach Cerberus. */
-  cerberus: CerberusConnection;
-  /** Transport for AWS calls (KMS, IMDS, STS). */
-  transport: HttpTransport;
-  /** Clock. */
-  clock: Clock;
-  /** Environment lookup (empty on the edge). */
-  env: (name: string) => string | undefined;
-  /** File reads (token files); rejects on the edge. */
-  readTextFile: (path: string) => Promise<string>;
-  /** Clock skew against AWS, shared by every signed call of the client. */
-  skew: ClockSkew;
-  /** Progress events. */
-  onEvent?: EventListener | undefined;
-  /** Aborts the authentication. */
-  signal?: AbortSignal | undefined;
+/**
+ * State that outlives one authentication and lives as long as the client: the AWS clock skew,
+ * the instance metadata client (its session token, its memory of a v1 fallback) and the
+ * container credentials. Providers create what they need on first use.
+ */
+export interface ClientState {
+  /** How far the local clock is from AWS's. */
+  readonly skew: ClockSkew;
+  /** The instance metadata client. */
+  imds?: InstanceMetadata;
+  /** Container credentials. */
+  container?: Cached<ContainerCredentials>;
 }
 
-/** A way to obtain a Cerberus token. */
+/** Everything a provider may use, handed in by the client. */
+export interface AuthContext extends CerberusSession {
+  /** Environment lookup (answers only what was passed in, on the edge). */
+  readonly env: (name: string) => string | undefined;
+  /** Reads a file (token files); rejects where there are no files. */
+  readonly readTextFile: (path: string) => Promise<string>;
+  /** The AWS host this process runs on (EC2, ECS), as the runtime discovers it; absent on the edge. */
+  readonly host?: AwsHost | undefined;
+  /** State owned by the client. */
+  readonly state: ClientState;
+  /** Progress events. */
+  readonly onEvent?: EventListener | undefined;
+  /** Aborts this authentication. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A way to obtain a Cerberus token, such as `kmsAuth()`. */
 export interface AuthProvider {
   /** Short name, e.g. `kms`, `kms-v1`. */
   readonly method: string;

@@ -1,18 +1,19 @@
 /**
- * The Cerberus token and the auth payload it comes in.
+ * The Cerberus token and the auth payload it comes in (docs/wire.md#token-header-and-lifetime).
  *
  * @module
  */
 import * as v from "valibot";
 import { PayloadError, type Step } from "../errors.ts";
-import { issueSummary, kindOf, parseJsonText } from "../validate.ts";
+import { check, isRecord, kindOf, matching, parseJson } from "../internal/decode.ts";
+import { sanitize } from "../internal/text.ts";
 
 // Node, Bun and Deno all honour this symbol in console.log and util.inspect.
-const inspectNode = Symbol.for("nodejs.util.inspect.custom");
+const inspect = Symbol.for("nodejs.util.inspect.custom");
 
-/** Public facts about a token; everything but the token itself. */
+/** Public facts about a token: everything but the token itself. */
 export interface TokenInfo {
-  /** How the token was obtained, e.g. `kms`, `kms-v1`, `sts`, `user`. */
+  /** How the token was obtained, e.g. `kms`, `kms-v1`. */
   method: string;
   /** The principal (IAM ARN or user name) the token stands for. */
   principal: string;
@@ -32,7 +33,7 @@ export interface TokenInfo {
   renewable: boolean;
 }
 
-/** A Cerberus client token. The value is kept out of logs, JSON and string conversion. */
+/** A Cerberus client token. The value stays out of logs, JSON and string conversion. */
 export class CerberusToken {
   readonly #value: string;
   /** Public facts about the token. */
@@ -60,90 +61,74 @@ export class CerberusToken {
   }
 
   /** Redacted form for `util.inspect`/`console.log` (Node, Bun and Deno). */
-  [inspectNode](): unknown {
+  [inspect](): unknown {
     return this.toJSON();
   }
-
 }
 
-const AuthPayloadSchema = v.object({
-  // Visible ASCII only: anything else could not go into a header, and Headers would throw
-  // a TypeError quoting the value.
-  client_token: v.pipe(
-    v.string(),
-    v.minLength(1, "client_token is empty"),
-    v.regex(/^[\x21-\x7e]+$/, "client_token has characters a header cannot carry"),
-  ),
+const AuthPayload = v.object({
+  // Visible ASCII only: anything else could not go into a header.
+  client_token: matching(/^[\x21-\x7e]+$/, "client_token is empty or has characters a header cannot carry"),
   policies: v.optional(v.nullable(v.array(v.string())), []),
-  metadata: v.optional(v.nullable(v.record(v.string(), v.unknown())), {}),
-  lease_duration: v.pipe(v.number(), v.integer("lease_duration is not a whole number"), v.minValue(0, "lease_duration is negative")),
+  metadata: v.optional(v.nullable(v.pipe(v.unknown(), v.check(isRecord, "metadata is not an object"))), {}),
+  lease_duration: v.pipe(
+    v.number(),
+    v.check((n) => Number.isInteger(n) && n >= 0 && n <= 31_536_000, "lease_duration is not a whole number of seconds from 0 to a year"),
+  ),
   renewable: v.optional(v.nullable(v.boolean()), false),
 });
 
-/** The fields of an auth payload the client keeps. */
-export interface AuthPayload {
-  /** The token. */
-  clientToken: string;
-  /** Granted policies. */
-  policies: string[];
-  /** Metadata, every value as a string. */
-  metadata: Record<string, string>;
-  /** Lease in seconds. */
-  leaseDurationSeconds: number;
-  /** Renewable flag. */
-  renewable: boolean;
+/** When and how a token was obtained. */
+export interface TokenFacts {
+  /** `kms`, `kms-v1`, … */
+  method: string;
+  /** The principal. */
+  principal: string;
+  /** The authentication region, if any. */
+  region?: string | undefined;
+  /** When the authentication started (the lease counts from then), ms. */
+  startedAt: number;
 }
 
 /**
- * Validates an auth payload object (`client_token`, `policies`, `metadata`, `lease_duration`,
- * `renewable`), accepting the server's truncated form. Errors name the field, never a value.
+ * Builds a token from an auth payload object, accepting the server's truncated form. Errors
+ * name the field, never a value.
  */
-export function parseAuthPayload(value: unknown, step: Step, what: string): AuthPayload {
-  const parsed = v.safeParse(AuthPayloadSchema, value);
-  if (!parsed.success) throw new PayloadError(step, `${what} is invalid: ${issueSummary(parsed.issues)}`);
-  const metadata: Record<string, string> = {};
-  for (const [key, item] of Object.entries(parsed.output.metadata ?? {})) {
-    if (item === null || item === undefined) continue;
-    metadata[key] = typeof item === "string" ? item : typeof item === "object" ? JSON.stringify(item) : String(item);
+export function tokenFromPayload(value: unknown, facts: TokenFacts, step: Step, what: string): CerberusToken {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new PayloadError(`${what} is ${kindOf(value)}, not a JSON object`, { step });
   }
-  return {
-    clientToken: parsed.output.client_token,
-    policies: parsed.output.policies ?? [],
+  const parsed = check(AuthPayload, value);
+  if (!parsed.ok) throw new PayloadError(`${what} is invalid: ${parsed.problem}`, { step });
+  const payload = parsed.value;
+  const metadata: Record<string, string> = {};
+  for (const [key, item] of Object.entries((payload.metadata ?? {}) as Record<string, unknown>)) {
+    if (item === null || item === undefined) continue;
+    metadata[sanitize(key, 100)] = sanitize(typeof item === "string" ? item : JSON.stringify(item), 500);
+  }
+  return new CerberusToken(payload.client_token, {
+    method: facts.method,
+    principal: facts.principal,
+    region: facts.region,
+    policies: (payload.policies ?? []).map((p) => sanitize(p, 200)),
     metadata,
-    leaseDurationSeconds: parsed.output.lease_duration,
-    renewable: parsed.output.renewable ?? false,
-  };
+    leaseDurationSeconds: payload.lease_duration,
+    issuedAt: new Date(facts.startedAt),
+    expiresAt: new Date(facts.startedAt + payload.lease_duration * 1000),
+    renewable: payload.renewable ?? false,
+  });
 }
 
-/** Decodes the plaintext of a KMS auth payload: strict UTF-8, then JSON, then {@link parseAuthPayload}. */
-export function decodeAuthPlaintext(plaintext: Uint8Array): AuthPayload {
+/** Decodes a decrypted KMS auth payload: strict UTF-8, then JSON, then {@link tokenFromPayload}. */
+export function tokenFromPlaintext(plaintext: Uint8Array, facts: TokenFacts): CerberusToken {
+  const step = "auth-payload";
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(plaintext);
   } catch {
-    throw new PayloadError("auth-payload", "the decrypted auth payload is not UTF-8 text");
+    throw new PayloadError("the decrypted auth payload is not UTF-8 text", { step });
   }
-  const json = parseJsonText(text);
-  if (!json) throw new PayloadError("auth-payload", `the decrypted auth payload is not JSON (${plaintext.length} bytes)`);
-  if (typeof json.value !== "object" || json.value === null || Array.isArray(json.value)) {
-    throw new PayloadError("auth-payload", `the decrypted auth payload is ${kindOf(json.value)}, not a JSON object`);
-  }
-  return parseAuthPayload(json.value, "auth-payload", "the decrypted auth payload");
-}
-
-/** Builds a {@link CerberusToken} from a validated payload, stamping issue and expiry times. */
-export function tokenFromPayload(
-  payload: AuthPayload,
-  now: number,
-  facts: { method: string; principal: string; region?: string | undefined },
-): CerberusToken {
-  return new CerberusToken(payload.clientToken, {
-    ...facts,
-    policies: payload.policies,
-    metadata: payload.metadata,
-    leaseDurationSeconds: payload.leaseDurationSeconds,
-    issuedAt: new Date(now),
-    expiresAt: new Date(now + payload.leaseDurationSeconds * 1000),
-    renewable: payload.renewable,
-  });
+  const json = parseJson(text);
+  if (!json) throw new PayloadError(`the decrypted auth payload is not JSON (${plaintext.length} bytes)`, { step });
+  return tokenFromPayload(json.value, facts, step, "the decrypted auth payload");
 }

@@ -1,17 +1,18 @@
 /**
- * AWS credentials, kept out of logs.
+ * AWS credentials: checked once where they enter, then sealed so that no log shows them.
  *
  * @module
  */
 import { InvalidInputError, type Step } from "../errors.ts";
+import { isHeaderSafe } from "../internal/text.ts";
 
 /** AWS credentials as the SDKs name them. */
 export interface AwsCredentials {
-  /** Access key id (`AKIA…` or `ASIA…`). Not secret, but only its prefix is ever logged. */
+  /** Access key id (`AKIA…` or `ASIA…`). Only its first four characters are ever shown. */
   readonly accessKeyId: string;
-  /** Secret access key. Never logged. */
+  /** Secret access key. Never shown. */
   readonly secretAccessKey: string;
-  /** Session token for temporary credentials. Never logged. */
+  /** Session token of temporary credentials. Never shown. */
   readonly sessionToken?: string | undefined;
   /** When temporary credentials expire. */
   readonly expiration?: Date | undefined;
@@ -20,60 +21,44 @@ export interface AwsCredentials {
 /** Credentials, or a function that resolves them (called each time they are needed). */
 export type AwsCredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
 
-const REDACTED = "[redacted]";
 // Node, Bun and Deno all honour this symbol in console.log and util.inspect.
-const inspectNode = Symbol.for("nodejs.util.inspect.custom");
-const sealed = Symbol("sealed");
+const inspect = Symbol.for("nodejs.util.inspect.custom");
 
 /**
- * Returns credentials whose secret fields do not show in `console.log`, `util.inspect`,
- * `JSON.stringify` or string conversion, while staying readable as properties (extra fields,
- * such as a container's `roleArn`, are kept too).
+ * Checks credentials before they go near a header, and returns them sealed: readable as
+ * properties, but redacted in `console.log`, `util.inspect`, `JSON.stringify` and `String()`.
+ * Extra fields (a container's `roleArn`) are kept.
  */
-export function sealCredentials(credentials: AwsCredentials): AwsCredentials {
-  if (Object.hasOwn(credentials, sealed)) return credentials;
+export function sealCredentials<C extends AwsCredentials>(credentials: C, field: string, step: Step = "credentials"): C {
+  if (!credentials || typeof credentials !== "object") {
+    throw new InvalidInputError("must be an object with accessKeyId and secretAccessKey", { field, step });
+  }
+  if (Object.hasOwn(credentials, inspect)) return credentials;
+  const c = credentials as AwsCredentials;
+  if (!isHeaderSafe(c.accessKeyId)) throw new InvalidInputError("must be a non-empty string of visible ASCII characters", { field: `${field}.accessKeyId`, step });
+  if (typeof c.secretAccessKey !== "string" || c.secretAccessKey === "") throw new InvalidInputError("must be a non-empty string", { field: `${field}.secretAccessKey`, step });
+  if (c.sessionToken !== undefined && !isHeaderSafe(c.sessionToken)) {
+    throw new InvalidInputError("must be a string of visible ASCII characters when given", { field: `${field}.sessionToken`, step });
+  }
+  if (c.expiration !== undefined && !(c.expiration instanceof Date && Number.isFinite(c.expiration.getTime()))) {
+    throw new InvalidInputError("must be a valid Date when given", { field: `${field}.expiration`, step });
+  }
   const shown = {
-    accessKeyId: `${String(credentials.accessKeyId).slice(0, 4)}…`,
-    secretAccessKey: REDACTED,
-    sessionToken: credentials.sessionToken === undefined ? undefined : REDACTED,
-    expiration: credentials.expiration,
+    accessKeyId: `${c.accessKeyId.slice(0, 4)}…`,
+    secretAccessKey: "[redacted]",
+    sessionToken: c.sessionToken === undefined ? undefined : "[redacted]",
+    expiration: c.expiration,
   };
   const out = Object.create(null) as Record<string | symbol, unknown>;
   for (const key of Object.getOwnPropertyNames(credentials)) {
-    Object.defineProperty(out, key, { value: (credentials as unknown as Record<string, unknown>)[key], enumerable: false });
+    Object.defineProperty(out, key, { value: (credentials as unknown as Record<string, unknown>)[key] });
   }
-  Object.defineProperty(out, sealed, { value: true, enumerable: false });
-  Object.defineProperty(out, "toJSON", { value: () => shown, enumerable: false });
-  Object.defineProperty(out, "toString", { value: () => "[AwsCredentials]", enumerable: false });
-  Object.defineProperty(out, inspectNode, { value: () => shown, enumerable: false });
-  return Object.freeze(out) as unknown as AwsCredentials;
+  const hidden = { toJSON: () => shown, toString: () => "[AwsCredentials]", [inspect]: () => shown };
+  for (const key of Reflect.ownKeys(hidden)) Object.defineProperty(out, key, { value: hidden[key as keyof typeof hidden] });
+  return Object.freeze(out) as unknown as C;
 }
 
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
-
-/**
- * Checks credentials before they go near a header, so that a malformed value becomes an
- * {@link InvalidInputError} naming the field, never a `Headers` error quoting the value.
- */
-export function checkCredentials(credentials: unknown, field: string, step: Step = "credentials"): AwsCredentials {
-  if (!credentials || typeof credentials !== "object") throw new InvalidInputError(field, "must be an object with accessKeyId and secretAccessKey", step);
-  const c = credentials as Record<string, unknown>;
-  if (typeof c.accessKeyId !== "string" || !HEADER_SAFE.test(c.accessKeyId)) {
-    throw new InvalidInputError(`${field}.accessKeyId`, "must be a non-empty string of visible ASCII characters", step);
-  }
-  if (typeof c.secretAccessKey !== "string" || c.secretAccessKey === "") {
-    throw new InvalidInputError(`${field}.secretAccessKey`, "must be a non-empty string", step);
-  }
-  if (c.sessionToken !== undefined && (typeof c.sessionToken !== "string" || !HEADER_SAFE.test(c.sessionToken))) {
-    throw new InvalidInputError(`${field}.sessionToken`, "must be a string of visible ASCII characters when given", step);
-  }
-  if (c.expiration !== undefined && !(c.expiration instanceof Date && Number.isFinite(c.expiration.getTime()))) {
-    throw new InvalidInputError(`${field}.expiration`, "must be a valid Date when given", step);
-  }
-  return credentials as AwsCredentials;
-}
-
-/** True when the credentials expire within `marginMs` of `now` (5 minutes, like the SDKs). */
-export function credentialsExpiring(credentials: AwsCredentials, now: number, marginMs = 5 * 60_000): boolean {
-  return credentials.expiration !== undefined && credentials.expiration.getTime() - marginMs <= now;
+/** True when the credentials expire within five minutes of `now` (when the SDKs refresh). */
+export function credentialsExpiring(credentials: AwsCredentials, now: number): boolean {
+  return credentials.expiration !== undefined && credentials.expiration.getTime() - 5 * 60_000 <= now;
 }

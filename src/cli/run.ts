@@ -6,20 +6,11 @@
  */
 import { createCerberusClient } from "../../mod.ts";
 import { kmsAuth } from "../auth/kms-auth.ts";
-import type { CerberusClient, CerberusClientOptions } from "../client.ts";
-import {
-  AuthenticationError,
-  CerberusApiError,
-  CerberusEdgeError,
-  InvalidInputError,
-  KmsError,
-  MetadataError,
-  TransportError,
-  type Step,
-} from "../errors.ts";
+import type { CerberusClient, CerberusClientOptions } from "../client/client.ts";
+import { AuthenticationError, AwsError, CerberusApiError, CerberusEdgeError, InvalidInputError, TransportError, type Step } from "../errors.ts";
 import type { CerberusEvent } from "../events.ts";
 import { VERSION } from "../version.ts";
-import { ConfigError, readConfig, type EnvLookup } from "./config.ts";
+import { readConfig, type EnvLookup } from "./config.ts";
 
 /** Where the command line writes. `stdout` receives only the result; `stderr` errors and progress. */
 export interface CliIo {
@@ -91,10 +82,11 @@ Exit codes:
 `;
 
 /** A mistake in the command line's arguments; exit code 2. */
-export class UsageError extends CerberusEdgeError {
+export class UsageError extends InvalidInputError {
   /** @param message what is wrong, one line. */
   constructor(message: string) {
-    super("USAGE", message, { step: "config" });
+    super(message, { field: "arguments" });
+    this.message = message;
   }
 }
 
@@ -253,8 +245,8 @@ async function execute(client: CerberusClient, invocation: Exclude<Invocation, {
 const AUTH_STEPS: ReadonlySet<Step> = new Set<Step>(["metadata", "credentials", "cerberus-auth", "kms-decrypt", "auth-payload", "sts-sign", "token"]);
 
 /**
- * The exit code for an error: 2 usage or configuration ({@link UsageError}, {@link ConfigError},
- * `InvalidInputError` such as a bad path), 3 authentication (`AuthenticationError`, any Cerberus
+ * The exit code for an error: 2 usage or configuration ({@link UsageError}, and any
+ * `InvalidInputError`: a bad path, a bad `CERBERUS_*` or `AWS_*` setting), 3 authentication (`AuthenticationError`, any Cerberus
  * 401, a 403 while authenticating), 4 not found (code `NOT_FOUND`: a 404 or a missing key),
  * 1 anything else (a 403 on a secret the principal may not read included).
  *
@@ -264,7 +256,7 @@ const AUTH_STEPS: ReadonlySet<Step> = new Set<Step>(["metadata", "credentials", 
  * attempt was refused (or no principal could be discovered).
  */
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidInputError) return ExitCode.USAGE;
+  if (error instanceof InvalidInputError) return ExitCode.USAGE;
   if (error instanceof AuthenticationError) {
     const unavailable = isUnavailable(error.cause) || error.attempts.some((attempt) => isUnavailable(attempt.error));
     return unavailable ? ExitCode.FAILURE : ExitCode.AUTH_FAILED;
@@ -279,9 +271,8 @@ export function exitCodeOf(error: unknown): number {
 /** True for failures of availability rather than refusals: network, timeout, 5xx, throttling. */
 function isUnavailable(error: unknown): boolean {
   if (error instanceof TransportError) return true;
-  if (error instanceof MetadataError) return error.status !== undefined && error.status >= 500;
   if (error instanceof CerberusApiError) return error.status >= 500;
-  if (error instanceof KmsError) return error.retryable;
+  if (error instanceof AwsError) return error.retryable;
   return false;
 }
 

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { createCerberusClient, kmsAuth, withEnv, type CerberusEvent } from "../../mod.ts";
-import { detectRuntime } from "../runtime/detect.ts";
+import { createCerberusClient, kmsAuth, type CerberusEvent } from "../../mod.ts";
 import { startLocalStack } from "./serve.ts";
 
 const write = (line: string) => console.log(line);
@@ -49,8 +48,9 @@ async function main(): Promise<void> {
     const cerberus = createCerberusClient({
       url: stack.cerberus,
       auth: kmsAuth(),
-      // The instance's view of the world: metadata and KMS endpoints point at the stack.
-      runtime: withEnv(detectRuntime(), { ...stack.env, AWS_REGION: undefined }, true),
+      // The instance's view of the world: metadata and KMS endpoints point at the stack, and the
+      // region comes from the instance identity document as on EC2.
+      env: { ...stack.env, AWS_REGION: undefined },
       onEvent: (event) => {
         const text = describeEvent(event);
         if (text) write(text.startsWith("  ") ? `   ${text}` : `${String(++step).padStart(2)}. ${text}`);

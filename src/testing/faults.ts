@@ -1,24 +1,37 @@
 /**
- * Fault injection in front of each service: added latency, the next N answers replaced by an
- * error status, a KMS error type, a Cerberus error code, throttling, a connection reset, a wrong
- * `Date` header, a redirect to another origin, or an HTML WAF page. Faults can be limited to a
- * path prefix (or pattern) and a method.
+ * Fault injection in front of each service: added latency, a service that never answers, the
+ * next N answers replaced by an error status or by exact bytes, a KMS error type, a Cerberus
+ * error code, throttling, a connection reset, a wrong `Date` header, a redirect to another
+ * origin, or an HTML WAF page. Faults can be limited to a path prefix (or pattern) and a method.
  *
  * @module
  */
-import { cerberusError, type CerberusErrorCode } from "./cerberus-errors.ts";
-import { systemClock } from "../clock.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { kmsErrorResponse, type KmsErrorType } from "./aws/kms-errors.ts";
+import { stsErrorResponse, wantsJson } from "./aws/sts-service.ts";
+import { cerberusError, type CerberusErrorCode } from "./cerberus/errors.ts";
 import { httpDate, textResponse } from "./http.ts";
-import { kmsErrorResponse, type KmsErrorType } from "./kms-errors.ts";
-import { stsErrorResponse, wantsJson } from "./sts-service.ts";
 import type { FetchHandler, ServiceName, TimeSource } from "./types.ts";
 
 /** One kind of fault. */
 export type Fault =
-  /** Waits `ms` before the request is handled (stacks with other faults). */
+  /**
+   * Waits `ms` on the stack's clock before the request is handled (stacks with other faults).
+   * The wait ends early, rejecting with the signal's reason, when the request is aborted.
+   */
   | { kind: "latency"; ms: number }
+  /**
+   * Never answers, like a server that accepts the request and never replies: the request stays
+   * pending until its signal aborts (over sockets: until the client gives up or the stack closes).
+   */
+  | { kind: "hang" }
   /** Answers `status`; the body defaults to what that service sends for that status. */
   | { kind: "status"; status: number; body?: string; contentType?: string }
+  /**
+   * Answers exactly this: `status` (default 200), these headers only (no `Date`, no implied
+   * `Content-Type`) and these bytes (a string is sent as UTF-8).
+   */
+  | { kind: "body"; status?: number; body: string | Uint8Array; headers?: Record<string, string> }
   /** KMS only in spirit: answers `{"__type": type}` with the type's status (or `status`). */
   | { kind: "kms-error"; type: KmsErrorType; message?: string; status?: number }
   /** Answers a Cerberus error body with this code. */
@@ -79,14 +92,23 @@ interface Rule {
 const WAF_PAGE =
   "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n</body>\r\n</html>\r\n";
 
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
 /** The fault rules of a stack and the wrapper that applies them. */
 export class FaultInjector {
   readonly #rules: Rule[] = [];
+  readonly #timers: Pick<Clock, "setTimer">;
+
+  /** @param timers what latency waits on (default: the system clock). */
+  constructor(timers: Pick<Clock, "setTimer"> = systemClock) {
+    this.#timers = timers;
+  }
 
   /** Injects a fault for a service; returns a handle to inspect or remove it. */
   inject(service: ServiceName, fault: Fault, scope: FaultScope = {}): FaultHandle {
     const times = scope.times ?? 1;
     if (!(times > 0)) throw new RangeError("times must be positive");
+    checkFault(fault);
     const rule: Rule = { service, fault, path: scope.path, method: scope.method?.toUpperCase(), remaining: times, hits: 0 };
     this.#rules.push(rule);
     const rules = this.#rules;
@@ -131,9 +153,10 @@ export class FaultInjector {
         else if (rule.fault.kind === "date") dates.push(rule);
         else if (!terminal) terminal = rule;
       }
-      if (latency > 0) await systemClock.sleep(latency, request.signal);
+      if (latency > 0) await wait(this.#timers, latency, request.signal);
       let response: Response;
       if (terminal && this.#use(terminal)) {
+        if (terminal.fault.kind === "hang") return hang(request.signal);
         response = faultResponse(service, terminal.fault, request, url, now());
       } else {
         response = await handler(request);
@@ -158,6 +181,53 @@ export class FaultInjector {
     }
     return true;
   }
+}
+
+function checkFault(fault: Fault): void {
+  if (fault.kind === "latency" && !(Number.isFinite(fault.ms) && fault.ms >= 0)) {
+    throw new RangeError("latency must be a finite, non-negative number of ms");
+  }
+  if (fault.kind === "body") {
+    const status = fault.status ?? 200;
+    if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError("a body fault's status must be 200 to 599");
+    if (NULL_BODY_STATUSES.has(status) && fault.body.length > 0) throw new RangeError(`a ${status} answer cannot have a body`);
+  }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/** Resolves after `ms` on `timers`, or rejects with the signal's reason when it aborts first. */
+function wait(timers: Pick<Clock, "setTimer">, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise((resolve, reject) => {
+    let cancel = () => {};
+    const onAbort = () => {
+      cancel();
+      reject(abortReason(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    cancel = timers.setTimer(ms, () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
+}
+
+/** Never resolves; rejects with the signal's reason once it aborts. */
+function hang(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(abortReason(signal));
+    signal.addEventListener("abort", () => reject(abortReason(signal)), { once: true });
+  });
+}
+
+function exactResponse(fault: Extract<Fault, { kind: "body" }>): Response {
+  const status = fault.status ?? 200;
+  // Bytes, not a string: a string body would make Response imply a Content-Type.
+  const bytes = typeof fault.body === "string" ? new TextEncoder().encode(fault.body) : fault.body.slice();
+  return new Response(NULL_BODY_STATUSES.has(status) ? null : bytes, { status, headers: fault.headers ?? {} });
 }
 
 function matches(rule: Rule, method: string, pathname: string): boolean {
@@ -188,6 +258,8 @@ function faultResponse(service: ServiceName, fault: Fault, request: Request, url
       const location = fault.location ?? new URL(url.pathname + url.search, `http://localhost${url.port ? `:${url.port}` : ""}`).href;
       return dated(new Response(null, { status: fault.status ?? 307, headers: { location } }));
     }
+    case "body":
+      return exactResponse(fault);
     case "status":
       if (fault.body !== undefined) {
         return dated(new Response(fault.body, { status: fault.status, headers: { "content-type": fault.contentType ?? "text/plain" } }));
@@ -195,7 +267,8 @@ function faultResponse(service: ServiceName, fault: Fault, request: Request, url
       return defaultStatusResponse(service, fault.status, request, now);
     case "latency":
     case "date":
-      throw new Error("not a terminal fault");
+    case "hang":
+      throw new Error("not answered by a response");
   }
 }
 

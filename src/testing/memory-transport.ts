@@ -1,15 +1,20 @@
 /**
- * An in-memory, fetch-shaped transport: routes each request by origin to a service handler,
- * without sockets. It behaves like `fetch` where clients notice: unknown hosts and connection
- * resets reject with a `TypeError`, aborts reject with the signal's reason, and redirects are
- * followed (up to 20, `Authorization` dropped across origins) unless `redirect` is `manual`.
+ * An in-memory transport called like `fetch`: routes each request by origin to a service
+ * handler, without sockets. It behaves like `fetch` where clients notice: unknown hosts and
+ * connection resets reject with a `TypeError`, aborts reject with the signal's reason, and
+ * redirects are followed (up to 20, `Authorization` dropped across origins) unless `redirect`
+ * is `manual`. Being `fetch`-shaped, it is also the core's `HttpTransport`.
  *
  * @module
  */
+import type { HttpTransport } from "../transport.ts";
 import type { FetchHandler } from "./types.ts";
 
 /** Finds the handler serving a URL's origin. */
 export type OriginResolver = (url: URL) => FetchHandler | undefined;
+
+/** A `fetch`-shaped function: a `Request`, or a URL and an init, in; a `Response` out. */
+export type MemoryTransport = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;
@@ -51,8 +56,9 @@ function tag(response: Response, url: string, redirected: boolean): Response {
 }
 
 /** Creates a transport that dispatches requests to the handler of their origin. */
-export function createMemoryTransport(resolve: OriginResolver): (request: Request) => Promise<Response> {
-  return async (original) => {
+export function createMemoryTransport(resolve: OriginResolver): MemoryTransport {
+  const transport: MemoryTransport = async (input, init) => {
+    const original = new Request(input, init);
     const signal = original.signal;
     let url = new URL(original.url);
     let method = original.method;
@@ -85,4 +91,6 @@ export function createMemoryTransport(resolve: OriginResolver): (request: Reques
       url = next;
     }
   };
+  // Checked by the compiler: the core can take this transport as its HTTP seam.
+  return transport satisfies HttpTransport;
 }

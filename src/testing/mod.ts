@@ -3,7 +3,8 @@
  * instance metadata and a container credentials endpoint — as pure Web fetch handlers over
  * shared state, served on 127.0.0.1 with ephemeral ports (`startLocalStack`) or used in memory
  * without sockets (`createLocalStack`). Server time is injectable and movable, so tokens,
- * credentials and SigV4 skew windows expire without sleeping.
+ * credentials and SigV4 skew windows expire without sleeping; with a {@link ManualClock} as the
+ * stack's `clock`, injected latency elapses only when the test advances it.
  *
  * @example Serve it and point a client at it
  * ```ts
@@ -30,6 +31,16 @@
  * const response = await stack.transport(new Request(`${stack.cerberus}/healthcheck`));
  * ```
  *
+ * @example One manual clock for the stack and the client
+ * ```ts
+ * import { createLocalStack, ManualClock } from "cerberus-edge/testing";
+ * const clock = new ManualClock();
+ * const stack = createLocalStack({ clock });
+ * stack.faults.inject("kms", { kind: "latency", ms: 30_000 });
+ * // stack.transport is also an HttpTransport: hand it and the clock to the client under test,
+ * // then `await clock.advance(30_000)` (or `await clock.settle(promise)`) instead of sleeping.
+ * ```
+ *
  * @module
  */
 export { startLocalStack, LOOPBACK } from "./serve.ts";
@@ -53,22 +64,23 @@ export {
 } from "./seed.ts";
 export { ConnectionResetError, FaultInjector, type Fault, type FaultHandle, type FaultScope } from "./faults.ts";
 export { StackClock } from "./stack-clock.ts";
+export { ManualClock, type ManualClockOptions } from "./manual-clock.ts";
 export { RequestLog, type RequestLogEntry } from "./request-log.ts";
-export { createCerberusService } from "./cerberus-service.ts";
-export { DEFAULT_CERBERUS_CONFIG, type CerberusConfig, type CerberusDeps } from "./cerberus-context.ts";
-export { CERBERUS_ERRORS, cerberusError, type CerberusErrorCode } from "./cerberus-errors.ts";
-export { CerberusStore, type SdbRoleName } from "./cerberus-store.ts";
-export { CerberusTokenStore, type TokenResponse } from "./cerberus-tokens.ts";
-export { UserDirectory, type MfaDeviceKind, type MfaDeviceSeed, type PushAnswer, type UserSeed } from "./cerberus-users.ts";
-export { KMS_SIZE_LIMIT } from "./cerberus-auth-routes.ts";
-export { createKmsService, KMS_MAX_SKEW_MS, type KmsServiceOptions } from "./kms-service.ts";
-export { KMS_ERROR_STATUS, kmsErrorResponse, type KmsErrorType } from "./kms-errors.ts";
-export { KmsKeyStore, type KeyState, type KmsKey } from "./kms-keys.ts";
-export { createStsService, STS_MAX_SKEW_MS, type StsServiceOptions } from "./sts-service.ts";
-export { createImdsService, type ImdsServiceOptions, type InstanceConfig } from "./imds-service.ts";
-export { ContainerRegistry, createEcsService, type EcsServiceOptions } from "./ecs-service.ts";
-export { AwsIdentityStore, type CredentialRecord, type RoleRecord, type RoleSeed, type SessionOptions } from "./aws-identity.ts";
-export { WebIdentityRegistry, type WebIdentityGrant } from "./web-identity.ts";
-export { createMemoryTransport, type OriginResolver } from "./memory-transport.ts";
-export { verifySigV4, type SigV4Failure, type SigV4Success } from "./sigv4-verify.ts";
+export { createCerberusService } from "./cerberus/service.ts";
+export { DEFAULT_CERBERUS_CONFIG, type CerberusConfig, type CerberusDeps } from "./cerberus/context.ts";
+export { CERBERUS_ERRORS, cerberusError, type CerberusErrorCode } from "./cerberus/errors.ts";
+export { CerberusStore, type SdbRoleName } from "./cerberus/store.ts";
+export { CerberusTokenStore, type TokenResponse } from "./cerberus/tokens.ts";
+export { UserDirectory, type MfaDeviceKind, type MfaDeviceSeed, type PushAnswer, type UserSeed } from "./cerberus/users.ts";
+export { KMS_SIZE_LIMIT } from "./cerberus/auth-routes.ts";
+export { createKmsService, KMS_MAX_SKEW_MS, type KmsServiceOptions } from "./aws/kms-service.ts";
+export { KMS_ERROR_STATUS, kmsErrorResponse, type KmsErrorType } from "./aws/kms-errors.ts";
+export { KmsKeyStore, type KeyState, type KmsKey } from "./aws/kms-keys.ts";
+export { createStsService, STS_MAX_SKEW_MS, type StsServiceOptions } from "./aws/sts-service.ts";
+export { createImdsService, type ImdsServiceOptions, type InstanceConfig } from "./aws/imds-service.ts";
+export { ContainerRegistry, createEcsService, type EcsServiceOptions } from "./aws/ecs-service.ts";
+export { AwsIdentityStore, type CredentialRecord, type RoleRecord, type RoleSeed, type SessionOptions } from "./aws/identity.ts";
+export { WebIdentityRegistry, type WebIdentityGrant } from "./aws/web-identity.ts";
+export { createMemoryTransport, type MemoryTransport, type OriginResolver } from "./memory-transport.ts";
+export { verifySigV4, type SigV4Failure, type SigV4Success } from "./aws/sigv4-verify.ts";
 export { SERVICE_NAMES, type AwsCredentials, type FetchHandler, type ServiceName, type TimeSource } from "./types.ts";

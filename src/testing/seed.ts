@@ -5,16 +5,16 @@
  *
  * @module
  */
-import { normalizeIamPath } from "./arn.ts";
-import type { AwsIdentityStore, RoleRecord, RoleSeed, SessionOptions } from "./aws-identity.ts";
-import type { CerberusStore, SdbRoleName } from "./cerberus-store.ts";
-import type { MfaDeviceKind, UserDirectory, UserSeed } from "./cerberus-users.ts";
-import type { ContainerRegistry } from "./ecs-service.ts";
+import { normalizeIamPath } from "./aws/arn.ts";
+import type { ContainerRegistry } from "./aws/ecs-service.ts";
+import type { AwsIdentityStore, RoleRecord, RoleSeed, SessionOptions } from "./aws/identity.ts";
+import type { InstanceConfig } from "./aws/imds-service.ts";
+import type { KeyState, KmsKeyStore } from "./aws/kms-keys.ts";
+import type { WebIdentityGrant, WebIdentityRegistry } from "./aws/web-identity.ts";
+import type { CerberusStore, SdbRoleName } from "./cerberus/store.ts";
+import type { MfaDeviceKind, UserDirectory, UserSeed } from "./cerberus/users.ts";
 import { utf8Bytes } from "./encoding.ts";
-import type { InstanceConfig } from "./imds-service.ts";
-import type { KeyState, KmsKeyStore } from "./kms-keys.ts";
 import type { AwsCredentials, TimeSource } from "./types.ts";
-import type { WebIdentityGrant, WebIdentityRegistry } from "./web-identity.ts";
 
 /** An SDB to seed. */
 export interface SdbSeed {

@@ -73,7 +73,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await close();
     throw error;
   }
-  const stack = buildLocalStack(options, urls as ServiceUrls, close);
+  let stack: LocalStack;
+  try {
+    stack = buildLocalStack(options, urls as ServiceUrls, close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
   for (const service of SERVICE_NAMES) current[service] = stack.handlers[service];
   return stack;
 }

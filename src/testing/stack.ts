@@ -5,29 +5,36 @@
  *
  * @module
  */
-import { AwsIdentityStore, type RoleRecord } from "./aws-identity.ts";
-import { DEFAULT_CERBERUS_CONFIG, type CerberusConfig } from "./cerberus-context.ts";
-import { createCerberusService } from "./cerberus-service.ts";
-import { CerberusStore } from "./cerberus-store.ts";
-import { CerberusTokenStore } from "./cerberus-tokens.ts";
-import { UserDirectory } from "./cerberus-users.ts";
-import { ContainerRegistry, createEcsService } from "./ecs-service.ts";
+import type { Clock } from "../clock.ts";
+import { ContainerRegistry, createEcsService } from "./aws/ecs-service.ts";
+import { AwsIdentityStore, type RoleRecord } from "./aws/identity.ts";
+import { createImdsService, type InstanceConfig } from "./aws/imds-service.ts";
+import { KmsKeyStore } from "./aws/kms-keys.ts";
+import { createKmsService } from "./aws/kms-service.ts";
+import { regionOfAwsHost } from "./aws/regions.ts";
+import { createStsService } from "./aws/sts-service.ts";
+import { WebIdentityRegistry } from "./aws/web-identity.ts";
+import { DEFAULT_CERBERUS_CONFIG, type CerberusConfig } from "./cerberus/context.ts";
+import { createCerberusService } from "./cerberus/service.ts";
+import { CerberusStore } from "./cerberus/store.ts";
+import { CerberusTokenStore } from "./cerberus/tokens.ts";
+import { UserDirectory } from "./cerberus/users.ts";
 import { FaultInjector } from "./faults.ts";
-import { createImdsService, type InstanceConfig } from "./imds-service.ts";
-import { KmsKeyStore } from "./kms-keys.ts";
-import { createKmsService } from "./kms-service.ts";
-import { createMemoryTransport } from "./memory-transport.ts";
-import { regionOfAwsHost } from "./regions.ts";
+import { createMemoryTransport, type MemoryTransport } from "./memory-transport.ts";
 import { RequestLog } from "./request-log.ts";
 import { applyDefaultSeed, StackSeeder, type DefaultSeed } from "./seed.ts";
 import { StackClock } from "./stack-clock.ts";
-import { createStsService } from "./sts-service.ts";
 import { SERVICE_NAMES, type FetchHandler, type ServiceName, type TimeSource } from "./types.ts";
-import { WebIdentityRegistry } from "./web-identity.ts";
 
 /** Options of {@link createLocalStack} (and `startLocalStack`). */
 export interface LocalStackOptions {
-  /** Base time source, ms (default `Date.now`); the stack's clock offset is added to it. */
+  /**
+   * The clock the stack runs on (default: the system clock). Server time is its `now()` plus
+   * the stack clock's offset and skews, and injected latency waits on its timers, so a test
+   * with a `ManualClock` moves through latency by advancing it. Not together with `now`.
+   */
+  clock?: Clock;
+  /** Base time source, ms (default `Date.now`); the stack's clock offset is added to it. Not together with `clock`. */
   now?: TimeSource;
   /** Region of the instance and of `env.AWS_REGION` (default `us-west-2`). */
   region?: string;
@@ -82,8 +89,11 @@ export interface LocalStack {
   readonly ecs: string;
   /** Environment for a client: metadata endpoint, KMS/STS endpoints, region, Cerberus URL. */
   readonly env: LocalStackEnv;
-  /** Sends a request to the service of its origin, in memory (no sockets). */
-  readonly transport: (request: Request) => Promise<Response>;
+  /**
+   * Sends a request to the service of its origin, in memory (no sockets). Called like `fetch`:
+   * with a `Request`, or a URL and an init, so it is also the core's `HttpTransport`.
+   */
+  readonly transport: MemoryTransport;
   /** The services' fetch handlers, faults and request log included. */
   readonly handlers: Readonly<Record<ServiceName, FetchHandler>>;
   /** Server time: `setOffset`, `advance`, per-service `skew`. */
@@ -107,17 +117,21 @@ export interface LocalStack {
 }
 
 /** The in-memory origins of {@link createLocalStack}. */
+// Loopback addresses, so that a client's endpoint policy treats them as this machine; nothing
+// listens there (port 9 is the discard port): only the in-memory transport reaches them.
 export const MEMORY_ORIGINS: ServiceUrls = {
-  cerberus: "http://cerberus.stack.test",
-  kms: "http://kms.stack.test",
-  sts: "http://sts.stack.test",
-  imds: "http://imds.stack.test",
-  ecs: "http://ecs.stack.test",
+  cerberus: "http://127.0.0.11:9",
+  kms: "http://127.0.0.12:9",
+  sts: "http://127.0.0.13:9",
+  imds: "http://127.0.0.14:9",
+  ecs: "http://127.0.0.15:9",
 };
 
 /** Builds a stack whose services answer at `urls` (used by `startLocalStack` with real URLs). */
 export function buildLocalStack(options: LocalStackOptions, urls: ServiceUrls, close: () => Promise<void>): LocalStack {
-  const clock = new StackClock(options.now);
+  if (options.clock && options.now) throw new TypeError("pass either clock or now, not both");
+  const base = options.clock;
+  const clock = new StackClock(base ? () => base.now() : options.now);
   const region = options.region ?? "us-west-2";
   const accountId = options.accountId ?? "111122223333";
   const cerberusAccountId = options.cerberusAccountId ?? "999988887777";
@@ -145,7 +159,7 @@ export function buildLocalStack(options: LocalStackOptions, urls: ServiceUrls, c
     v1Enabled: true,
     credentialTtlMs: 6 * 3_600_000,
   };
-  const faults = new FaultInjector();
+  const faults = new FaultInjector(options.clock);
   const requests = new RequestLog();
   const handlers = {} as Record<ServiceName, FetchHandler>;
   const decorate = (service: ServiceName, raw: FetchHandler): FetchHandler => {

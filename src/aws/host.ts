@@ -1,0 +1,93 @@
+/**
+ * What an AWS host tells about itself: on EC2 the instance's account, roles and region from
+ * instance metadata (docs/wire.md#role-discovery-on-ec2); on ECS the task role from the
+ * container credentials endpoint. The runtime adapters of Node, Bun and Deno hand this to the
+ * client; the edge has no such host, so the pure core does not carry it.
+ *
+ * @module
+ */
+import type { AuthContext } from "../auth/provider.ts";
+import { AuthenticationError, InvalidInputError } from "../errors.ts";
+import { emit } from "../internal/events.ts";
+import { describeError } from "../internal/failure.ts";
+import { containerCredentials, hasContainerEndpoint } from "./container.ts";
+import type { AwsCredentials } from "./credentials.ts";
+import { createInstanceMetadata } from "./imds.ts";
+
+/** A principal this host can act as, and where its credentials come from. */
+export interface HostPrincipal {
+  /** The IAM role ARN. */
+  principalArn: string;
+  /** The role's name (KMS auth v1). */
+  roleName: string;
+  /** The role's account (KMS auth v1). */
+  accountId: string;
+  /** The role's credentials. */
+  credentials: () => Promise<AwsCredentials>;
+}
+
+/** Discovery of the principals, region and credentials of the AWS host the process runs on. */
+export interface AwsHost {
+  /** The principals to try, in order (`withPaths`: path-variant ARNs first when the instance profile has a path). */
+  principals(context: AuthContext, withPaths: boolean): Promise<HostPrincipal[]>;
+  /** The region the host runs in, or `undefined` when it cannot say (ECS without metadata). */
+  region(context: AuthContext): Promise<string | undefined>;
+  /** Credentials for a principal named by the caller, when the host vends them (the container endpoint). */
+  credentials(context: AuthContext): Promise<AwsCredentials> | undefined;
+}
+
+const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/([\w+=,.@/-]+)$/;
+const INSTANCE_PROFILE = /^arn:(aws[a-z-]*):iam::(\d{12}):instance-profile\/([\w+=,.@/-]+)$/;
+
+const imds = (context: AuthContext) => (context.state.imds ??= createInstanceMetadata(context.http, context.env, context.onEvent));
+const container = (context: AuthContext) => (context.state.container ??= containerCredentials(context.http, context));
+
+/** The host as the AWS SDKs see it: the container endpoint when configured, else instance metadata. */
+export const awsHost: AwsHost = {
+  async principals(context, withPaths) {
+    if (hasContainerEndpoint(context.env)) {
+      const source = container(context);
+      let arn: string | undefined;
+      try {
+        arn = (await source.get(context.signal)).roleArn;
+      } catch (error) {
+        throw new AuthenticationError(`could not read the container credentials (${describeError(error)})`, { cause: error });
+      }
+      const match = ROLE_ARN.exec(arn ?? "");
+      if (!match) {
+        throw new InvalidInputError("the container credentials endpoint names no IAM role (no RoleArn, as on EKS Pod Identity); pass principalArn", {
+          field: "kmsAuth.principalArn",
+        });
+      }
+      const [principalArn, , accountId = "", name = ""] = match;
+      return [{ principalArn, accountId, roleName: name.slice(name.lastIndexOf("/") + 1), credentials: () => source.get(context.signal) }];
+    }
+    const metadata = imds(context);
+    let profileArn: string;
+    let roleNames: string[];
+    try {
+      [profileArn, roleNames] = await Promise.all([metadata.instanceProfileArn(context.signal), metadata.roleNames(context.signal)]);
+    } catch (error) {
+      throw new AuthenticationError(
+        `could not discover the instance's IAM roles from instance metadata (${describeError(error)}); on a host that is not EC2 pass kmsAuth({ principalArn, credentials })`,
+        { cause: error },
+      );
+    }
+    const [, partition, accountId = "", name = ""] = INSTANCE_PROFILE.exec(profileArn) ?? [];
+    const profilePath = name.split("/").slice(0, -1).join("/");
+    emit(context.onEvent, { type: "metadata.account", accountId, source: "iam-info" });
+    emit(context.onEvent, { type: "metadata.roles", roles: roleNames, instanceProfileArn: profileArn });
+    return roleNames.flatMap((roleName) => {
+      let pending: Promise<AwsCredentials> | undefined; // fetched once per authentication, however many ARNs
+      const credentials = () => (pending ??= metadata.roleCredentials(roleName, context.signal));
+      const arns = [`arn:${partition}:iam::${accountId}:role/${roleName}`];
+      if (withPaths && profilePath) arns.unshift(`arn:${partition}:iam::${accountId}:role/${profilePath}/${roleName}`);
+      return arns.map((principalArn) => ({ principalArn, roleName, accountId, credentials }));
+    });
+  },
+  async region(context) {
+    if (hasContainerEndpoint(context.env)) return undefined;
+    return (await imds(context).identityDocument(context.signal)).region;
+  },
+  credentials: (context) => (hasContainerEndpoint(context.env) ? container(context).get(context.signal) : undefined),
+};

@@ -1,0 +1,169 @@
+/**
+ * The Cerberus client: authentication through an {@link AuthProvider}, the token kept and
+ * refreshed by the token store, and the secrets API on top.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import type { AuthContext, AuthProvider, ClientState } from "../auth/provider.ts";
+import { createTokenStore } from "../auth/token-store.ts";
+import type { CerberusToken, TokenInfo } from "../auth/token.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { CerberusApiError, InvalidInputError } from "../errors.ts";
+import type { EventListener } from "../events.ts";
+import { isRecord } from "../internal/decode.ts";
+import { endpointUrl } from "../internal/endpoint.ts";
+import type { Answer } from "../internal/http.ts";
+import { sanitize } from "../internal/text.ts";
+import type { RuntimeEnvironment } from "../runtime/types.ts";
+import type { HttpTransport } from "../transport.ts";
+import { CLIENT_HEADER } from "../version.ts";
+import { encodeSecretPath } from "./paths.ts";
+import { callCerberus, decodeAnswer, type CerberusCall, type CerberusSession } from "./request.ts";
+
+/** Options of `createCerberusClient`. */
+export interface CerberusClientOptions {
+  /** Cerberus base URL: `https:`, or `http:` to a loopback host only (unless `allowInsecureHttp`). */
+  url: string | URL;
+  /** How to authenticate, e.g. `kmsAuth()`. */
+  auth: AuthProvider;
+  /**
+   * The environment variables the client reads (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, …) instead of
+   * the runtime's own (`process.env`, `Deno.env`, …). In a Worker, pass its bindings; in a test,
+   * the local stack's `env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Transport for every request (`fetch` is one); default the runtime's. */
+  transport?: HttpTransport;
+  /** Clock; default the system clock. */
+  clock?: Clock;
+  /** Timeout of each Cerberus request in ms (default 10 000). */
+  timeoutMs?: number;
+  /** Progress events (never carry a token or secret). */
+  onEvent?: EventListener;
+  /** Allow `http:` to a host that is not loopback. Tokens then cross the network in clear text. */
+  allowInsecureHttp?: boolean;
+  /** Appended to `X-Cerberus-Client` (e.g. `my-tool/1.2`), for the server's audit log. */
+  userAgent?: string;
+  /** The runtime adapter (environment, files, default transport); `mod.ts` detects it. */
+  runtime?: RuntimeEnvironment;
+}
+
+/** The Cerberus client. */
+export interface CerberusClient {
+  /** Reads the key/value map stored at `path` (`<category>/<sdb>/<name>`); a 404 throws `NOT_FOUND`. */
+  readSecret(path: string, options?: { versionId?: string; signal?: AbortSignal }): Promise<Record<string, unknown>>;
+  /** Reads one key of the secret at `path`; throws `NOT_FOUND` when the secret or the key is absent. */
+  readKey(path: string, key: string, options?: { versionId?: string; signal?: AbortSignal }): Promise<unknown>;
+  /** Lists the keys under `path`; a key ending in `/` is a folder. An absent path lists as `[]`. */
+  listKeys(path: string, options?: { signal?: AbortSignal }): Promise<string[]>;
+  /** Authenticates if needed and returns the facts about the token (never the token). */
+  whoami(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
+}
+
+// Not v.record: that skips keys such as "constructor" and "__proto__", which are legal secret keys.
+const SecretMap = v.pipe(v.unknown(), v.check(isRecord, "data is not a key/value map"));
+const SecretAnswer = v.object({ data: v.optional(v.nullable(SecretMap), {}) });
+const ListAnswer = v.object({ data: v.nullable(v.object({ keys: v.optional(v.nullable(v.array(v.string())), []) })) });
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+const noFiles = (path: string) =>
+  Promise.reject(new InvalidInputError(`cannot read ${sanitize(path, 200)}: this runtime has no file system`, { field: "file" }));
+
+/** Creates a client on the runtime given in `options.runtime` (none: no environment, no files, `fetch`). */
+export function createCerberusClient(options: CerberusClientOptions): CerberusClient {
+  if (!options || typeof options !== "object") throw new InvalidInputError("must be an object", { field: "options" });
+  if (!options.auth || typeof options.auth.authenticate !== "function") {
+    throw new InvalidInputError("must be an auth provider such as kmsAuth()", { field: "options.auth" });
+  }
+  const baseUrl = endpointUrl(options.url, "url", options.allowInsecureHttp ? "any" : "loopback").href.replace(/\/$/, "");
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS)) {
+    throw new InvalidInputError(`must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`, { field: "options.timeoutMs" });
+  }
+  if (options.userAgent !== undefined && !/^[\x20-\x7e]{1,200}$/.test(options.userAgent)) {
+    throw new InvalidInputError("must be 1 to 200 printable ASCII characters", { field: "options.userAgent" });
+  }
+  const runtime = options.runtime;
+  const vars = options.env;
+  const env = vars ? (name: string) => (Object.hasOwn(vars, name) && typeof vars[name] === "string" ? vars[name] : undefined) : (name: string) => runtime?.env(name);
+  const session: CerberusSession = {
+    http: { transport: options.transport ?? runtime?.transport ?? ((url, init) => fetch(url, init)), clock: options.clock ?? systemClock },
+    cerberus: { baseUrl, timeoutMs, clientHeader: options.userAgent ? `${CLIENT_HEADER} ${options.userAgent}` : CLIENT_HEADER },
+  };
+  const state: ClientState = { skew: { offsetMs: 0 } };
+  const auth = options.auth;
+  const store = createTokenStore(
+    () => {
+      const context: AuthContext = {
+        ...session,
+        env,
+        readTextFile: runtime ? (path) => runtime.readTextFile(path) : noFiles,
+        host: runtime?.aws,
+        state,
+        onEvent: options.onEvent,
+      };
+      return auth.authenticate(context);
+    },
+    session.http.clock,
+    options.onEvent,
+  );
+
+  /** Sends a call with the token; on 401 with code 99105 re-authenticates once and sends it again. */
+  async function authorized(call: CerberusCall): Promise<Answer> {
+    const token: CerberusToken = await store.get(call.signal);
+    try {
+      return await callCerberus(session, { ...call, token: token.reveal() });
+    } catch (error) {
+      if (!(error instanceof CerberusApiError && error.status === 401 && error.codes.includes(99105))) throw error;
+      store.invalidate(token);
+      const fresh = await store.get(call.signal);
+      return callCerberus(session, { ...call, token: fresh.reveal() });
+    }
+  }
+
+  async function readSecret(path: string, readOptions?: { versionId?: string; signal?: AbortSignal } | null): Promise<Record<string, unknown>> {
+    const encoded = encodeSecretPath(path, { minSegments: 3 });
+    const versionId = readOptions?.versionId;
+    if (versionId !== undefined && (typeof versionId !== "string" || !/^[\w-]{1,64}$/.test(versionId))) {
+      throw new InvalidInputError("must be a version id such as CURRENT or a UUID", { field: "versionId" });
+    }
+    const call: CerberusCall = {
+      method: "GET",
+      path: `/v1/secret/${encoded}${versionId === undefined ? "" : `?versionId=${versionId}`}`,
+      what: `reading ${sanitize(path, 120)}`,
+      step: "request",
+      signal: readOptions?.signal,
+    };
+    return Object.fromEntries(Object.entries(decodeAnswer(await authorized(call), SecretAnswer, call).data ?? {}));
+  }
+
+  return {
+    readSecret,
+    async readKey(path, key, readOptions) {
+      if (typeof key !== "string" || key === "") throw new InvalidInputError("must be a non-empty string", { field: "key" });
+      const data = await readSecret(path, readOptions);
+      if (!Object.hasOwn(data, key)) {
+        throw new CerberusApiError(`secret ${sanitize(path, 120)} has no key "${sanitize(key, 100)}"`, { step: "response", status: 0 });
+      }
+      return data[key];
+    },
+    async listKeys(path, listOptions) {
+      const call: CerberusCall = {
+        method: "GET",
+        path: `/v1/secret/${encodeSecretPath(path, { folder: true, minSegments: 2 })}?list=true`,
+        what: `listing ${sanitize(path, 120)}`,
+        step: "request",
+        allow: [404],
+        signal: listOptions?.signal,
+      };
+      const answer = await authorized(call);
+      if (answer.status === 404) return [];
+      return [...(decodeAnswer(answer, ListAnswer, call).data?.keys ?? [])];
+    },
+    async whoami(whoamiOptions) {
+      return (await store.get(whoamiOptions?.signal)).info;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Requests to Cerberus: the base URL, the standard headers, and error answers turned into
+ * typed errors whose text is sanitised and scrubbed of the token.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import { CerberusApiError, PayloadError, type CerberusErrorDetail, type Step } from "../errors.ts";
+import { check, decodeJson, isRecord, parseJson, text } from "../internal/decode.ts";
+import { BODY_LIMITS, send, type Answer, type HttpContext } from "../internal/http.ts";
+import { sanitize } from "../internal/text.ts";
+
+/** Where Cerberus is and how the client talks to it. */
+export interface CerberusEndpoint {
+  /** Base URL without a trailing slash, e.g. `https://cerberus.example.com`. */
+  readonly baseUrl: string;
+  /** `X-Cerberus-Client` value. */
+  readonly clientHeader: string;
+  /** Timeout of each request, ms. */
+  readonly timeoutMs: number;
+}
+
+/** What a call to Cerberus needs from the client that makes it. */
+export interface CerberusSession {
+  /** Transport and clock. */
+  readonly http: HttpContext;
+  /** Cerberus itself. */
+  readonly cerberus: CerberusEndpoint;
+}
+
+/** One request to Cerberus. */
+export interface CerberusCall {
+  /** HTTP method. */
+  method: "GET" | "POST" | "PUT" | "DELETE" | "HEAD";
+  /** Path after the base URL, percent-encoded, starting with `/`, with its query if any. */
+  path: string;
+  /** What the call does, for messages, e.g. `reading app/demo/config` (no value, no token). */
+  what: string;
+  /** The step a failure reports. */
+  step: Step;
+  /** A JSON body. */
+  json?: unknown;
+  /** More headers (`Authorization` for user auth, STS signature headers). */
+  headers?: Record<string, string>;
+  /** The token, sent as `X-Cerberus-Token`. */
+  token?: string | undefined;
+  /** Statuses answered rather than thrown (404 for a listing). */
+  allow?: readonly number[];
+  /** The caller's signal. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Sends a call; a status outside 2xx and `allow` throws a {@link CerberusApiError}. */
+export async function callCerberus(session: CerberusSession, call: CerberusCall): Promise<Answer> {
+  const headers: Record<string, string> = { ...call.headers, "X-Cerberus-Client": session.cerberus.clientHeader, Accept: "application/json" };
+  if (call.token !== undefined) headers["X-Cerberus-Token"] = call.token;
+  let body: string | undefined;
+  if (call.json !== undefined) {
+    body = JSON.stringify(call.json);
+    headers["Content-Type"] = "application/json";
+  }
+  const answer = await send(session.http, session.cerberus.baseUrl + call.path, body === undefined ? { method: call.method, headers } : { method: call.method, headers, body }, {
+    step: call.step,
+    timeoutMs: session.cerberus.timeoutMs,
+    limit: BODY_LIMITS.cerberus,
+    signal: call.signal,
+  });
+  if ((answer.status >= 200 && answer.status < 300) || call.allow?.includes(answer.status)) return answer;
+  throw cerberusError(answer, call);
+}
+
+/** Decodes a 2xx JSON answer; a bad one is a {@link PayloadError} naming the call. */
+export function decodeAnswer<S extends v.GenericSchema>(answer: Answer, schema: S, call: Pick<CerberusCall, "what" | "step">): v.InferOutput<S> {
+  return decodeJson(answer.body, schema, (problem) => new PayloadError(`Cerberus's answer to ${call.what} ${problem}`, { step: call.step }), answer.headers.get("content-type"));
+}
+
+const ErrorBody = v.object({
+  error_id: v.optional(v.string()),
+  errors: v.optional(v.array(v.unknown())),
+});
+
+/** Turns an error answer into a {@link CerberusApiError}, whatever its body. */
+export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | "step" | "token">): CerberusApiError {
+  const status = answer.status;
+  const options = { step: call.step, status };
+  if (status >= 300 && status < 400) {
+    return new CerberusApiError(
+      `${call.what}: Cerberus answered a redirect (HTTP ${status}) to ${originOf(answer.headers.get("location"))}; not followed, so the token goes nowhere else`,
+      options,
+    );
+  }
+  const json = parseJson(text(answer.body));
+  const parsed = json ? check(ErrorBody, json.value) : undefined;
+  if (!parsed?.ok) {
+    const type = sanitize((answer.headers.get("content-type") ?? "no content type").split(";")[0], 60);
+    const what = answer.body.length === 0 ? "an empty body" : json ? "an unexpected JSON body" : `a non-JSON body (${type}, ${answer.body.length} bytes; a WAF or proxy in front of Cerberus?)`;
+    return new CerberusApiError(`${call.what}: Cerberus answered HTTP ${status} with ${what}`, options);
+  }
+  const secrets = [call.token];
+  // Current bodies hold {code, message} objects; older (Vault-style) ones plain strings.
+  const errors: CerberusErrorDetail[] = (parsed.value.errors ?? []).slice(0, 10).map((e) => {
+    const entry = isRecord(e) ? e : { message: e };
+    return {
+      code: typeof entry.code === "number" ? entry.code : undefined,
+      message: sanitize(typeof entry.message === "string" ? entry.message : "", 200, secrets),
+    };
+  });
+  const summary = errors.length ? errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`)).join("; ") : "no details";
+  return new CerberusApiError(`${call.what}: Cerberus answered HTTP ${status}: ${summary}`, {
+    ...options,
+    errors,
+    errorId: parsed.value.error_id === undefined ? undefined : sanitize(parsed.value.error_id, 80),
+  });
+}
+
+function originOf(location: string | null): string {
+  if (!location) return "nowhere";
+  try {
+    return sanitize(new URL(location, "http://relative.invalid").origin, 100);
+  } catch {
+    return "an invalid location";
+  }
+}
