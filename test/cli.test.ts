@@ -11,15 +11,15 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CerberusToken, type TokenInfo } from "../src/auth/token.ts";
-import type { CerberusClient, CerberusClientOptions } from "../src/client.ts";
+import type { CerberusClient, CerberusClientOptions } from "../src/client/client.ts";
 import { readConfig } from "../src/cli/config.ts";
 import { ExitCode, USAGE, formatEvent, parseArgs, run, type CliIo } from "../src/cli/run.ts";
 import {
   AuthenticationError,
   CerberusApiError,
   CerberusEdgeError,
+  AwsError,
   InvalidInputError,
-  KmsError,
   TransportError,
 } from "../src/errors.ts";
 import type { CerberusEvent } from "../src/events.ts";
@@ -71,15 +71,15 @@ function fakeClient(behaviour: FakeBehaviour = {}): CerberusClient {
       behaviour.readSecret ??
       (async (path) => {
         const data = SECRETS[path];
-        if (!data) throw new CerberusApiError(404, [], undefined, "Cerberus HTTP 404 with an empty body");
+        if (!data) throw new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 });
         return { ...data };
       }),
     readKey:
       behaviour.readKey ??
       (async (path, key) => {
         const data = SECRETS[path];
-        if (!data) throw new CerberusApiError(404, [], undefined, "Cerberus HTTP 404 with an empty body");
-        if (!Object.hasOwn(data, key)) throw new CerberusEdgeError("NOT_FOUND", `secret ${path} has no key "${key}"`, { step: "response" });
+        if (!data) throw new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 });
+        if (!Object.hasOwn(data, key)) throw new CerberusApiError(`secret ${path} has no key "${key}"`, { step: "response", status: 0 });
         return data[key];
       }),
     listKeys: behaviour.listKeys ?? (async (path) => (path === "app/demo" ? ["config", "sub/"] : [])),
@@ -173,13 +173,13 @@ describe("cli run(): usage errors exit 2 before any client exists", () => {
 
 describe("cli run(): configuration from the environment", () => {
   test("missing CERBERUS_URL exits 2 and names the variable", async () => {
-    assertFailure(await cli(["whoami"], { env: {} }), ExitCode.USAGE, /CERBERUS_URL: not set/);
+    assertFailure(await cli(["whoami"], { env: {} }), ExitCode.USAGE, /CERBERUS_URL: is not set/);
     assertFailure(await cli(["whoami"], { env: { CERBERUS_URL: "  " } }), ExitCode.USAGE, /CERBERUS_URL/);
   });
 
   const badUrls: [Record<string, string>, RegExp][] = [
-    [{ CERBERUS_URL: "http://cerberus.example.com" }, /CERBERUS_URL: http: is allowed for loopback hosts only/],
-    [{ CERBERUS_ADDR: "http://10.0.0.1:8080" }, /CERBERUS_ADDR: http: is allowed for loopback hosts only/],
+    [{ CERBERUS_URL: "http://cerberus.example.com" }, /CERBERUS_URL: plain http: is not allowed for cerberus.example.com/],
+    [{ CERBERUS_ADDR: "http://10.0.0.1:8080" }, /CERBERUS_ADDR: plain http: is not allowed for 10.0.0.1/],
     [{ CERBERUS_URL: "not a url" }, /CERBERUS_URL: is not a valid URL/],
     [{ CERBERUS_URL: "ftp://cerberus.example.com" }, /CERBERUS_URL: ftp: is not https: or http:/],
     [{ CERBERUS_URL: "https://user:pw@cerberus.example.com" }, /CERBERUS_URL: must not carry a user name or password/],
@@ -279,12 +279,14 @@ describe("cli run(): commands", () => {
 
 describe("cli run(): exit codes of failures", () => {
   test("AuthenticationError exits 3: a first line that stands alone, then one indented line per attempt", async () => {
-    const denied = new KmsError("AccessDeniedException", 400, "not allowed");
-    const unregistered = new CerberusApiError(400, [{ code: 99216, message: "IAM principal not valid" }], "id-1", "Cerberus HTTP 400: 99216 IAM principal not valid", "cerberus-auth");
-    const error = new AuthenticationError("KMS authentication failed for every principal (2 tried in us-west-2):", [
-      { principal: "arn:aws:iam::111122223333:role/team-a/web", region: "us-west-2", reason: "Cerberus HTTP 400: 99216 IAM principal not valid", error: unregistered },
-      { principal: "arn:aws:iam::111122223333:role/app-role", region: "us-west-2", reason: "KMS AccessDeniedException (HTTP 400)", error: denied },
-    ]);
+    const denied = new AwsError("KMS AccessDeniedException (HTTP 400)", { step: "kms-decrypt", service: "kms", awsType: "AccessDeniedException", status: 400 });
+    const unregistered = new CerberusApiError("Cerberus HTTP 400: 99216 IAM principal not valid", { step: "cerberus-auth", status: 400, errors: [{ code: 99216, message: "IAM principal not valid" }], errorId: "id-1" });
+    const error = new AuthenticationError("KMS authentication failed for every principal (2 tried in us-west-2):", {
+      attempts: [
+        { principal: "arn:aws:iam::111122223333:role/team-a/web", region: "us-west-2", reason: "Cerberus HTTP 400: 99216 IAM principal not valid", error: unregistered },
+        { principal: "arn:aws:iam::111122223333:role/app-role", region: "us-west-2", reason: "KMS AccessDeniedException (HTTP 400)", error: denied },
+      ],
+    });
     const out = await cli(["read", "app/demo/config"], { behaviour: { readSecret: () => Promise.reject(error) } });
     assertFailure(out, ExitCode.AUTH_FAILED);
     assert.equal(
@@ -296,18 +298,20 @@ describe("cli run(): exit codes of failures", () => {
   });
 
   test("an AuthenticationError with an attempt that failed for availability exits 1 (a retry may succeed)", async () => {
-    const refused = new CerberusApiError(400, [{ code: 99216, message: "not on any SDB" }], undefined, "Cerberus HTTP 400: 99216 not on any SDB", "cerberus-auth");
+    const refused = new CerberusApiError("Cerberus HTTP 400: 99216 not on any SDB", { step: "cerberus-auth", status: 400, errors: [{ code: 99216, message: "not on any SDB" }] });
     const attempt = (principal: string, error: CerberusEdgeError) => ({ principal, region: "us-west-2", reason: error.message, error });
     const cases: [CerberusEdgeError[], number][] = [
-      [[refused, new TransportError("request to 127.0.0.1:1 failed: ECONNREFUSED", "kms-decrypt", false)], ExitCode.FAILURE],
-      [[new TransportError("request to cerberus timed out after 10000 ms", "cerberus-auth", true)], ExitCode.FAILURE],
-      [[refused, new KmsError("ThrottlingException", 400, "")], ExitCode.FAILURE],
-      [[refused, new CerberusApiError(503, [], undefined, "Cerberus HTTP 503 with an empty body", "cerberus-auth")], ExitCode.FAILURE],
-      [[refused, new KmsError("AccessDeniedException", 400, "")], ExitCode.AUTH_FAILED],
+      [[refused, new TransportError("request to 127.0.0.1:1 failed: ECONNREFUSED", { step: "kms-decrypt", timedOut: false })], ExitCode.FAILURE],
+      [[new TransportError("request to cerberus timed out after 10000 ms", { step: "cerberus-auth", timedOut: true })], ExitCode.FAILURE],
+      [[refused, new AwsError("KMS ThrottlingException (HTTP 400)", { step: "kms-decrypt", service: "kms", awsType: "ThrottlingException", status: 400 })], ExitCode.FAILURE],
+      [[refused, new CerberusApiError("Cerberus HTTP 503 with an empty body", { step: "cerberus-auth", status: 503 })], ExitCode.FAILURE],
+      [[refused, new AwsError("KMS AccessDeniedException (HTTP 400)", { step: "kms-decrypt", service: "kms", awsType: "AccessDeniedException", status: 400 })], ExitCode.AUTH_FAILED],
       [[], ExitCode.AUTH_FAILED],
     ];
     for (const [errors, code] of cases) {
-      const error = new AuthenticationError("KMS authentication failed for every principal:", errors.map((e, i) => attempt(`arn:aws:iam::111122223333:role/r${i}`, e)));
+      const error = new AuthenticationError("KMS authentication failed for every principal:", {
+        attempts: errors.map((e, i) => attempt(`arn:aws:iam::111122223333:role/r${i}`, e)),
+      });
       const out = await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(error) } });
       assertFailure(out, code, /^cerberus-edge: KMS authentication failed for every principal$/);
       assert.equal(out.stderr.split("\n").length, errors.length + 2);
@@ -315,11 +319,11 @@ describe("cli run(): exit codes of failures", () => {
   });
 
   test("a 401 anywhere, or a 403 while authenticating, exits 3; a 403 on a secret exits 1", async () => {
-    const rejected = new CerberusApiError(401, [{ code: 99105, message: "token invalid" }], undefined, "Cerberus HTTP 401: 99105 token invalid", "request");
+    const rejected = new CerberusApiError("Cerberus HTTP 401: 99105 token invalid", { step: "request", status: 401, errors: [{ code: 99105, message: "token invalid" }] });
     assertFailure(await cli(["list", "app/demo"], { behaviour: { listKeys: () => Promise.reject(rejected) } }), ExitCode.AUTH_FAILED, /99105/);
-    const authForbidden = new CerberusApiError(403, [], undefined, "Cerberus HTTP 403 with an empty body", "cerberus-auth");
+    const authForbidden = new CerberusApiError("Cerberus HTTP 403 with an empty body", { step: "cerberus-auth", status: 403 });
     assertFailure(await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(authForbidden) } }), ExitCode.AUTH_FAILED);
-    const denied = new CerberusApiError(403, [{ code: 99994, message: "Access denied" }], undefined, "Cerberus HTTP 403: 99994 Access denied", "request");
+    const denied = new CerberusApiError("Cerberus HTTP 403: 99994 Access denied", { step: "request", status: 403, errors: [{ code: 99994, message: "Access denied" }] });
     assertFailure(await cli(["read", "app/other/config"], { behaviour: { readSecret: () => Promise.reject(denied) } }), ExitCode.FAILURE, /99994 Access denied/);
   });
 
@@ -330,15 +334,15 @@ describe("cli run(): exit codes of failures", () => {
   });
 
   test("a path the library rejects exits 2", async () => {
-    const bad = new InvalidInputError("path", '"app/../x" contains a ".." segment');
+    const bad = new InvalidInputError('"app/../x" contains a ".." segment', { field: "path" });
     assertFailure(await cli(["read", "app/../x"], { behaviour: { readSecret: () => Promise.reject(bad) } }), ExitCode.USAGE, /path: "app\/\.\.\/x" contains a "\.\." segment/);
   });
 
   test("transport and other failures exit 1 with one line", async () => {
-    const down = new TransportError("request to cerberus.example.com failed: ECONNREFUSED", "request", false);
+    const down = new TransportError("request to cerberus.example.com failed: ECONNREFUSED", { step: "request", timedOut: false });
     const out = await cli(["list", "app/demo"], { behaviour: { listKeys: () => Promise.reject(down) } });
     assertFailure(out, ExitCode.FAILURE, /ECONNREFUSED/);
-    const multiLine = new CerberusEdgeError("UNEXPECTED", "first\nsecond\r\nthird", { step: "response" });
+    const multiLine = new CerberusEdgeError("first\nsecond\r\nthird", { step: "response" });
     const flat = await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(multiLine) } });
     assert.equal(flat.stderr, "cerberus-edge: first second third\n");
   });
@@ -621,8 +625,8 @@ describe("cli in a child process, against the local stack", () => {
       [["read", "app/../x"], {}, /path: .*"\.\." segment/],
       [["frobnicate"], {}, /unknown command "frobnicate"/],
       [["read", "app/demo/config", "--nope"], {}, /unknown option "--nope"/],
-      [["whoami"], { CERBERUS_URL: undefined }, /CERBERUS_URL: not set/],
-      [["whoami"], { CERBERUS_URL: "http://cerberus.example.com" }, /CERBERUS_URL: http: is allowed for loopback hosts only/],
+      [["whoami"], { CERBERUS_URL: undefined }, /CERBERUS_URL: is not set/],
+      [["whoami"], { CERBERUS_URL: "http://cerberus.example.com" }, /CERBERUS_URL: plain http: is not allowed for cerberus.example.com/],
       [["whoami"], { CERBERUS_AUTH: "sts" }, /CERBERUS_AUTH/],
     ];
     for (const [argv, extra, pattern] of cases) {
@@ -690,7 +694,7 @@ describe("cli in a child process, against the local stack", () => {
     try {
       const out = await cerberusEdge(["read", "app/demo/config"]);
       assert.equal(out.code, 1, out.stderr);
-      assert.match(out.stderr, /^cerberus-edge: Cerberus HTTP 500/);
+      assert.match(out.stderr, /^cerberus-edge: reading app\/demo\/config: Cerberus answered HTTP 500/);
       assert.equal(out.stderr.split("\n").length, 2, "one line");
     } finally {
       fault.remove();

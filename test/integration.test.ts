@@ -4,12 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createCerberusClient, kmsAuth, withEnv, AuthenticationError, CerberusApiError, type CerberusEvent, type KmsAuthOptions } from "../mod.ts";
-import { detectRuntime } from "../src/runtime/detect.ts";
+import { createCerberusClient, kmsAuth, AuthenticationError, CerberusApiError, type CerberusEvent, type KmsAuthOptions } from "../mod.ts";
 import { startLocalStack, type LocalStack } from "../src/testing/mod.ts";
 
 let stack: LocalStack;
-const runtime = detectRuntime();
 
 before(async () => {
   stack = await startLocalStack();
@@ -23,7 +21,7 @@ function client(auth: KmsAuthOptions = {}, env: Record<string, string> = {}) {
   const cerberus = createCerberusClient({
     url: stack.cerberus,
     auth: kmsAuth(auth),
-    runtime: withEnv(runtime, { ...stack.env, ...env }, true),
+    env: { ...stack.env, ...env },
     onEvent: (e) => events.push(e),
   });
   return { cerberus, events };

@@ -37,6 +37,13 @@ describe("core purity", () => {
   }
 });
 
+test("outside the CLI and the test stack, no module loads a node: module (types only)", () => {
+  for (const file of files("src").filter((f) => !/^src\/(cli|testing)\//.test(f)).concat(["mod.ts"])) {
+    const code = readFileSync(join(root, file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    assert.doesNotMatch(code, /import\s+(?!type\b)[^;]*?from\s+["']node:|import\(\s*["']node:|require\(/, file);
+  }
+});
+
 test("X-Cerberus-Client carries the package.json version", () => {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
   assert.equal(VERSION, pkg.version);

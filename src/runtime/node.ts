@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type * as NodeFs from "node:fs";
 import type * as NodeHttp from "node:http";
 import { PayloadError } from "../errors.ts";
 import type { HttpTransport, TransportResponse } from "../transport.ts";
@@ -144,7 +145,7 @@ export function nodeRuntime(): RuntimeEnvironment {
       const value = (globalThis as { process?: NodeProcess }).process?.env[name];
       return typeof value === "string" ? value : undefined;
     },
-    readTextFile: (path) => builtin<typeof import("node:fs")>("node:fs").promises.readFile(path, "utf8"),
+    readTextFile: (path) => builtin<typeof NodeFs>("node:fs").promises.readFile(path, "utf8"),
     transport: (url, init) => (shared ??= createNodeTransport())(url, init),
     aws: awsHost,
   };
