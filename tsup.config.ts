@@ -6,13 +6,15 @@
  *    - `mod`     — `cerberus-edge`: the universal entry, runtime detected (Node, Bun, Deno, edge);
  *    - `core`    — `cerberus-edge/core`: the pure core on Web APIs, what the `workerd`, `worker`,
  *                  `browser` and `edge-light` conditions of `cerberus-edge` resolve to;
- *    - `testing` — `cerberus-edge/testing`: the local emulated stack (never in the core bundle).
- *    Dependencies stay external; `node:` imports stay as written (the Node adapter only loads
- *    them lazily with `import()`), never rewritten to bare `http`, which Deno and Workers reject.
+ *    - `testing` — `cerberus-edge/testing`: the local emulated stack (never in the core bundle;
+ *                  the only entry that imports a `node:` module, lazily, to serve on sockets).
+ *    Dependencies stay external.
  * 2. The CLI, `dist/cli.js` (ESM, Node, shebang, executable): the `cerberus-edge` bin.
- * 3. The vendorable file `dist/cerberus-edge.vendor.mjs`: `mod.ts` as one self-contained ES
- *    module with aws4fetch, valibot and @smithy/util-base64 (its browser variant: no `Buffer`)
- *    inlined, plus a self-contained `dist/cerberus-edge.vendor.d.mts`.
+ * 3. The single file `dist/cerberus-edge.vendor.mjs`: `mod.ts` as one self-contained ES module
+ *    with aws4fetch, valibot and @smithy/util-base64 (its browser variant: no `Buffer`) inlined,
+ *    their licence notices in its banner, and `dist/cerberus-edge.vendor.d.mts` beside it, which
+ *    Deno finds through the `@ts-self-types` directive. It has no import at all, so any bundler
+ *    takes it without configuration and workerd runs it without compatibility flags.
  *
  * `dist/` is emptied by the `build` script before tsup runs (the three builds run concurrently,
  * so none of them may clean).
@@ -28,8 +30,32 @@ const shared: Options = {
   minify: false,
 };
 
-/** Imports that must stay `import("node:…")` wherever they appear. */
+/** Imports that must stay `node:…` wherever they appear (only the test stack has one). */
 const NODE_BUILTINS = /^node:/;
+
+/** The single file's banner: Deno's types directive, then the notices of the code it inlines. */
+const VENDOR_BANNER = `// @ts-self-types="./cerberus-edge.vendor.d.mts"
+/*! cerberus-edge (Apache-2.0; see its LICENSE and NOTICE), one self-contained file.
+ *
+ * It inlines aws4fetch (MIT, Copyright 2018 Michael Hart), valibot (MIT, Copyright (c) Fabian
+ * Hiller) and @smithy/util-base64 (Apache-2.0, Copyright 2018-2020 Amazon.com, Inc. or its
+ * affiliates). For aws4fetch and valibot:
+ *
+ * Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+ * and associated documentation files (the "Software"), to deal in the Software without
+ * restriction, including without limitation the rights to use, copy, modify, merge, publish,
+ * distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+ * Software is furnished to do so, subject to the following conditions:
+ *
+ * The above copyright notice and this permission notice shall be included in all copies or
+ * substantial portions of the Software.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING
+ * BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+ * NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+ * DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+ * OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+ */`;
 
 export default defineConfig([
   {
@@ -73,9 +99,7 @@ export default defineConfig([
     dts: { resolve: true, entry: { "cerberus-edge.vendor": "mod.ts" } },
     splitting: false,
     outDir: "dist",
-    banner: {
-      js: "/* cerberus-edge (Apache-2.0), self-contained build with aws4fetch (MIT), valibot (MIT) and @smithy/util-base64 (Apache-2.0) inlined. */",
-    },
+    banner: { js: VENDOR_BANNER },
     esbuildOptions(options) {
       options.conditions = ["browser", "import", "default"];
       options.mainFields = ["browser", "module", "main"];

@@ -2,8 +2,9 @@
 /**
  * `npm run build`: empties dist/, runs tsup (tsup.config.ts), names the vendored file's
  * declarations `.d.mts` (tsup cannot), and checks what the bundles may contain:
- * - dist/core.js and dist/cerberus-edge.vendor.mjs: no `require(`, no `Buffer`, and no `node:`
- *   module except the Node adapter's lazy `import("node:…")`;
+ * - dist/core.js, dist/mod.js (and their chunks) and dist/cerberus-edge.vendor.mjs: no `require(`,
+ *   no `Buffer`, no `node:` module in any form; the single file imports nothing at all and starts
+ *   with its `@ts-self-types` directive and the licence notices of what it inlines;
  * - dist/cli.js starts with a shebang and is executable.
  */
 import { spawnSync } from "node:child_process";
@@ -23,36 +24,36 @@ renameSync(join(dist, "cerberus-edge.vendor.d.ts"), join(dist, "cerberus-edge.ve
 
 const problems = [];
 const read = (name) => readFileSync(join(dist, name), "utf8");
-/** The lazy imports the Node adapter is allowed to keep. */
-const LAZY = new Set(["node:http", "node:https", "node:zlib", "node:stream", "node:fs/promises"]);
 
-function checkPure(name, { allowLazyNode }) {
+/** A bundle any runtime and any bundler takes as it is: no node: module, no require, no Buffer. */
+function checkPure(name) {
   const code = read(name);
   if (/\brequire\(/.test(code)) problems.push(`${name}: contains require(`);
   if (/\bBuffer\b/.test(code)) problems.push(`${name}: mentions Buffer`);
-  for (const m of code.matchAll(/(import\s*\(\s*|from\s*|import\s*)["'](node:[\w/]+)["']/g)) {
-    const lazy = /^import\s*\(/.test(m[1]) && LAZY.has(m[2]);
-    if (!lazy || !allowLazyNode) problems.push(`${name}: ${m[1].trim()}"${m[2]}"`);
-  }
+  for (const m of code.matchAll(/(import\s*\(\s*|from\s*|import\s*)["'`](node:[\w/]+)["'`]/g)) problems.push(`${name}: ${m[1].trim()}"${m[2]}"`);
   const bare = code.match(/from\s*["'](?:http|https|zlib|fs|buffer|crypto|stream)["']/);
   if (bare) problems.push(`${name}: bare builtin ${bare[0]}`);
 }
 
-// The core entry and every chunk it imports, transitively.
-const coreFiles = new Set();
+// The core and universal entries and every chunk they import, transitively.
+const libraryFiles = new Set();
 const visit = (name) => {
-  if (coreFiles.has(name)) return;
-  coreFiles.add(name);
+  if (libraryFiles.has(name)) return;
+  libraryFiles.add(name);
   for (const m of read(name).matchAll(/from\s*["']\.\/([\w.-]+\.js)["']/g)) visit(m[1]);
 };
 visit("core.js");
-for (const name of coreFiles) {
-  checkPure(name, { allowLazyNode: false });
-  if (/startLocalStack|createKmsService/.test(read(name))) problems.push(`${name}: the testing stack leaked into the core`);
+visit("mod.js");
+for (const name of libraryFiles) {
+  checkPure(name);
+  if (/startLocalStack|createKmsService/.test(read(name))) problems.push(`${name}: the testing stack leaked into the library`);
 }
-checkPure("cerberus-edge.vendor.mjs", { allowLazyNode: true });
-for (const dep of ["aws4fetch", "valibot", "@smithy/"]) {
-  if (new RegExp(`from\\s*["']${dep}`).test(read("cerberus-edge.vendor.mjs"))) problems.push(`vendor: ${dep} not inlined`);
+const vendor = read("cerberus-edge.vendor.mjs");
+checkPure("cerberus-edge.vendor.mjs");
+if (/^\s*(import|export\s.*\sfrom)\s/m.test(vendor.replace(/\/\*[\s\S]*?\*\//g, ""))) problems.push("vendor: imports something");
+if (!vendor.startsWith('// @ts-self-types="./cerberus-edge.vendor.d.mts"')) problems.push("vendor: no @ts-self-types directive on line 1");
+for (const notice of ["aws4fetch (MIT", "valibot (MIT", "@smithy/util-base64 (Apache-2.0", "Permission is hereby granted"]) {
+  if (!vendor.includes(notice)) problems.push(`vendor: the banner lacks "${notice}"`);
 }
 
 const cli = read("cli.js");
@@ -72,4 +73,4 @@ if (problems.length) {
   process.exit(1);
 }
 const files = readdirSync(dist).sort();
-console.log(`\nbuild checks passed (${files.length} files in dist/; core = ${[...coreFiles].join(" + ")})`);
+console.log(`\nbuild checks passed (${files.length} files in dist/; library = ${[...libraryFiles].join(" + ")})`);

@@ -1,10 +1,11 @@
 /**
  * End to end in a real Workers runtime: workerd driven by miniflare on 127.0.0.1.
  *
- * The Worker is bundled from the library source (the pure core entry, and `mod.ts` to prove it
- * loads in workerd and detects the edge runtime), authenticates by KMS auth v2 with an explicit
- * principal ARN and static credentials given as bindings, and reads a secret from the local
- * stack served on loopback. The stack's URLs are bindings too.
+ * Three Workers: one bundled from the pure core entry, one from `mod.ts` (it must load in workerd
+ * and detect the edge runtime), and one on the single file `cerberus-edge.vendor.mjs`, built here
+ * with the package's own tsup configuration and loaded as it is: no bundler, no module list, no
+ * compatibility flag. Each authenticates by KMS auth v2 with an explicit principal ARN and static
+ * credentials given as bindings, and reads a secret from the local stack served on loopback.
  *
  * The Worker's outbound `fetch` goes through a guard that forwards to 127.0.0.1 only and refuses
  * anything else before it leaves the process; miniflare listens on 127.0.0.1 and does not fetch
@@ -12,12 +13,13 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare, Response as MiniflareResponse, type Request as MiniflareRequest } from "miniflare";
-import { build } from "tsup";
+import { build, type Options } from "tsup";
+import tsupConfig from "../../tsup.config.ts";
 
 import { startLocalStack, type LocalStack } from "../../src/testing/mod.ts";
 
@@ -35,20 +37,46 @@ async function bundle(entry: string, outDir: string): Promise<string> {
     format: ["esm"],
     platform: "browser",
     target: "es2022",
-    noExternal: [/^(?!node:)/],
-    // The universal entry keeps its lazy `import("node:…")` (never reached on workerd).
-    external: [/^node:/],
+    noExternal: [/.*/],
     dts: false,
     sourcemap: false,
-    removeNodeProtocol: false,
     splitting: false,
     esbuildOptions(options) {
       options.conditions = ["workerd", "worker", "browser"];
-      options.mainFields = ["browser", "module", "main"];
     },
   });
   return readFile(join(outDir, `${name}.js`), "utf8");
 }
+
+/** Builds the single file with the package's own configuration, into `outDir`. */
+async function buildSingleFile(outDir: string): Promise<string> {
+  const vendor = (tsupConfig as Options[]).find((options) => options.name === "vendor")!;
+  await build({ ...vendor, config: false, silent: true, dts: false, outDir });
+  return readFile(join(outDir, "cerberus-edge.vendor.mjs"), "utf8");
+}
+
+/** A Worker on the single file: plain JavaScript next to it, loaded by workerd as written. */
+const SINGLE_FILE_WORKER = `import { createCerberusClient, kmsAuth } from "./cerberus-edge.vendor.mjs";
+export default {
+  async fetch(request, env) {
+    const client = createCerberusClient({
+      url: env.CERBERUS_URL,
+      auth: kmsAuth({
+        principalArn: env.PRINCIPAL_ARN,
+        region: env.AWS_REGION,
+        kmsEndpoint: env.KMS_ENDPOINT,
+        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+      }),
+    });
+    try {
+      const data = await client.readSecret(env.SECRET_PATH);
+      return Response.json({ ok: true, data, principal: (await client.whoami()).principal });
+    } catch (error) {
+      return Response.json({ ok: false, error: { name: error.name, code: error.code, message: error.message } }, { status: 500 });
+    }
+  },
+};
+`;
 
 interface Outbound {
   method: string;
@@ -106,12 +134,18 @@ describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 },
   let outDir: string;
   let coreBundle: string;
   let modBundle: string;
+  let singleFile: string;
   let secretKey: string;
   const outbound: Outbound[] = [];
 
   before(async () => {
     outDir = await mkdtemp(join(tmpdir(), "cerberus-edge-worker-"));
-    [coreBundle, modBundle] = await Promise.all([bundle("core-worker.ts", outDir), bundle("mod-worker.ts", outDir)]);
+    [coreBundle, modBundle, singleFile] = await Promise.all([
+      bundle("core-worker.ts", outDir),
+      bundle("mod-worker.ts", outDir),
+      buildSingleFile(outDir),
+    ]);
+    await writeFile(join(outDir, "single-file-worker.mjs"), SINGLE_FILE_WORKER);
     stack = await startLocalStack();
     const defaults = stack.defaults!;
     const credentials = stack.seed.roleCredentials(defaults.roles.app.arn);
@@ -126,12 +160,8 @@ describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 },
       ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
       SECRET_PATH: defaults.secretPath,
     };
-    // Explicit module lists: miniflare's import walker would otherwise insist on resolving the
-    // universal bundle's lazy `import("node:http")`, which workerd itself never reaches.
-    const script = (name: string, contents: string) => ({
-      modulesRoot: outDir,
-      modules: [{ type: "ESModule" as const, path: join(outDir, name), contents }],
-    });
+    // Module scripts by path: miniflare walks their imports itself.
+    const script = (name: string) => ({ modulesRoot: outDir, modules: true, scriptPath: join(outDir, name) });
     const common = {
       compatibilityDate: COMPATIBILITY_DATE,
       bindings,
@@ -142,12 +172,13 @@ describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 },
       port: 0,
       cf: false,
       workers: [
-        { ...common, ...script("core-worker.js", coreBundle), name: "core" },
-        { ...common, ...script("mod-worker.js", modBundle), name: "mod" },
-        { ...common, ...script("mod-worker.js", modBundle), name: "mod-nodejs-compat", compatibilityFlags: ["nodejs_compat"] },
+        { ...common, ...script("core-worker.js"), name: "core" },
+        { ...common, ...script("mod-worker.js"), name: "mod" },
+        { ...common, ...script("mod-worker.js"), name: "mod-nodejs-compat", compatibilityFlags: ["nodejs_compat"] },
+        { ...common, ...script("single-file-worker.mjs"), name: "single-file" },
         {
           ...common,
-          ...script("core-worker.js", coreBundle),
+          ...script("core-worker.js"),
           name: "core-bad-key",
           bindings: { ...bindings, AWS_SECRET_ACCESS_KEY: "not-the-key" },
         },
@@ -170,14 +201,20 @@ describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 },
     return { status: response.status, body: (await response.json()) as SecretAnswer };
   }
 
-  it("the core bundle is self-contained: no node: modules, no require", () => {
-    assert.doesNotMatch(coreBundle, /["'`]node:/);
-    assert.doesNotMatch(coreBundle, /\brequire\(/);
-    assert.doesNotMatch(coreBundle, /\bBuffer\b/);
-    // the universal bundle only has the Node adapter's lazy dynamic imports
-    const nodeRefs = [...modBundle.matchAll(/(import\(|from\s*|require\()\s*["'`](node:[a-z/_]+)["'`]/g)].map((m) => `${m[1]!.trim()}${m[2]}`);
-    assert.ok(nodeRefs.length > 0);
-    for (const ref of nodeRefs) assert.match(ref, /^import\(node:/, ref);
+  it("no bundle imports a node: module or uses require or Buffer; the single file imports nothing", () => {
+    for (const code of [coreBundle, modBundle, singleFile]) {
+      assert.doesNotMatch(code, /(import\s*\(|from\s*|require\()\s*["'`]node:/);
+      assert.doesNotMatch(code, /\brequire\(/);
+      assert.doesNotMatch(code, /\bBuffer\b/);
+    }
+    assert.doesNotMatch(singleFile.replace(/\/\*[\s\S]*?\*\//g, ""), /^\s*import\s/m);
+  });
+
+  it("runs the single file in workerd as it is, without compatibility flags", async () => {
+    const { status, body } = await call("single-file");
+    assert.equal(status, 200, JSON.stringify(body.error));
+    assert.deepEqual(body.data, stack.defaults!.secret);
+    assert.equal(body.principal, stack.defaults!.roles.app.arn);
   });
 
   it("authenticates by KMS auth with bindings and reads the secret (core entry)", async () => {
