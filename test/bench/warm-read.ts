@@ -1,0 +1,72 @@
+/**
+ * Warm read on Node, side by side: `cerberus.readSecret()` with a cached token against a raw
+ * keep-alive `node:http` GET of the same secret (same token, body read and parsed as JSON), both
+ * against the local stack on 127.0.0.1. Interleaved rounds, the order rotated each round; prints
+ * the median and minimum per read of each and their ratio (medians).
+ *
+ *   node --import tsx test/bench/warm-read.ts [rounds=15] [readsPerRound=400]
+ */
+import http from "node:http";
+import { createCerberusClient, kmsAuth } from "../../mod.ts";
+import { startLocalStack } from "../../src/testing/mod.ts";
+import { nodeRuntime } from "../../src/runtime/node.ts";
+
+const rounds = Number(process.argv[2] ?? 15);
+const perRound = Number(process.argv[3] ?? 400);
+
+const stack = await startLocalStack();
+try {
+  const path = stack.defaults!.secretPath;
+  const runtime = nodeRuntime();
+  let token = "";
+  const cerberus = createCerberusClient({
+    url: stack.cerberus,
+    auth: kmsAuth(),
+    env: { ...stack.env },
+    transport: (url, init) => {
+      token ||= init.headers["X-Cerberus-Token"] ?? "";
+      return runtime.transport(url, init);
+    },
+  });
+  await cerberus.readSecret(path);
+
+  const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
+  const target = new URL(`${stack.cerberus}/v1/secret/${path}`);
+  const raw = () =>
+    new Promise<unknown>((resolve, reject) => {
+      const req = http.request(
+        { host: target.hostname, port: target.port, path: target.pathname, agent, headers: { "X-Cerberus-Token": token, Accept: "application/json" } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")).data));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  const ours = () => cerberus.readSecret(path);
+
+  const runs: Record<string, () => Promise<unknown>> = { "cerberus-edge readSecret": ours, "raw node:http GET": raw };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
+  for (let i = 0; i < 200; i++) for (const run of Object.values(runs)) await run(); // warm-up
+  const names = Object.keys(runs);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < perRound; i++) await runs[name]!();
+      times[name]!.push(Number(process.hrtime.bigint() - start) / 1000 / perRound);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const name of names) {
+    console.log(`${name.padEnd(26)} median ${median(times[name]!).toFixed(1)} µs/read, min ${Math.min(...times[name]!).toFixed(1)} µs/read`);
+  }
+  const ratio = median(times["cerberus-edge readSecret"]!) / median(times["raw node:http GET"]!);
+  console.log(`ratio (medians): ${ratio.toFixed(2)}x  [${rounds} rounds x ${perRound} reads, order rotated each round, Node ${process.version}]`);
+  agent.destroy();
+} finally {
+  await stack.close();
+}
