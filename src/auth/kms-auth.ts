@@ -32,9 +32,10 @@ export interface KmsAuthOptions {
   fallbackRegions?: readonly string[];
   /**
    * Authenticate as this principal instead of discovering roles from instance metadata
-   * (Lambda, laptops, Workers). Its credentials come from `credentials`, else the `AWS_*` key
-   * variables, else the container credentials endpoint. On ECS, leave it out: the task role
-   * named by the container credentials endpoint is used.
+   * (Lambda, laptops, Workers). Its credentials come from `credentials`, else, where the runtime
+   * knows the host (Node, Bun, Deno), from the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
+   * `AWS_SESSION_TOKEN` variables, else the container credentials endpoint. On ECS, leave it
+   * out: the task role named by the container credentials endpoint is used.
    */
   principalArn?: string;
   /** Credentials of `principalArn`, or a function returning them. */
@@ -60,10 +61,9 @@ export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
     throw new InvalidInputError("must be an array of region names", field("fallbackRegions"));
   }
   const fallbackRegions = (options.fallbackRegions ?? []).map((r, i) => checkRegion(r, `kmsAuth.fallbackRegions[${i}]`));
-  if (options.principalArn !== undefined && (typeof options.principalArn !== "string" || !ARN.test(options.principalArn))) {
+  if (options.principalArn !== undefined && !ARN.test(options.principalArn)) {
     throw new InvalidInputError("is not an IAM role or user ARN like arn:aws:iam::123456789012:role/name", field("principalArn"));
   }
-  if (options.kmsEndpoint !== undefined && typeof options.kmsEndpoint !== "string") throw new InvalidInputError("must be a string", field("kmsEndpoint"));
   const source = options.credentials;
   const credentials = typeof source === "function" || source === undefined ? source : sealCredentials(source, "kmsAuth.credentials", "config");
   const settings: Settings = { ...options, version, fallbackRegions, credentials };
@@ -124,17 +124,7 @@ async function resolveRegion(o: Settings, context: AuthContext, fromHost: boolea
     const value = context.env(name);
     if (value) return found(checkRegion(value, name), "env");
   }
-  let region: string | undefined;
-  if (fromHost && context.host) {
-    try {
-      region = await context.host.region(context);
-    } catch (error) {
-      throw new AuthenticationError(
-        `KMS authentication needs a region: none was given, AWS_REGION is unset, and the instance identity document could not be read (${describeError(error)})`,
-        { cause: error },
-      );
-    }
-  }
+  const region = fromHost ? await context.host?.region(context) : undefined;
   if (!region) throw new InvalidInputError("no region: pass one or set AWS_REGION (KMS auth decrypts in the region the process runs in)", { field: "kmsAuth.region" });
   return found(region, "identity-document");
 }
@@ -144,7 +134,7 @@ function namedCandidate(principalArn: string, credentials: () => Promise<AwsCred
   return { principalArn, roleName: principalArn.slice(principalArn.lastIndexOf("/") + 1), accountId, credentials };
 }
 
-/** Credentials of a named principal: the option, else the `AWS_*` key variables, else what the host vends. */
+/** Credentials of a named principal: the option, else what the host vends (environment keys, the container endpoint). */
 async function explicitCredentials(o: Settings, context: AuthContext): Promise<AwsCredentials> {
   const source = o.credentials;
   if (typeof source === "function") {
@@ -156,15 +146,9 @@ async function explicitCredentials(o: Settings, context: AuthContext): Promise<A
     }
     return sealCredentials(credentials, "kmsAuth.credentials()");
   }
-  if (source) return source;
-  const accessKeyId = context.env("AWS_ACCESS_KEY_ID");
-  const secretAccessKey = context.env("AWS_SECRET_ACCESS_KEY");
-  if (accessKeyId && secretAccessKey) {
-    return sealCredentials({ accessKeyId, secretAccessKey, sessionToken: context.env("AWS_SESSION_TOKEN") || undefined }, "AWS_ACCESS_KEY_ID");
-  }
-  const fromHost = context.host?.credentials(context);
+  const fromHost = source ?? context.host?.credentials(context);
   if (fromHost) return fromHost;
-  throw new InvalidInputError("none given, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are unset, and there is no container credentials endpoint", {
+  throw new InvalidInputError("none given, and the host has none (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unset, no container endpoint)", {
     field: "kmsAuth.credentials",
     step: "credentials",
   });

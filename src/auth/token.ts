@@ -69,13 +69,13 @@ export class CerberusToken {
 const AuthPayload = v.object({
   // Visible ASCII only: anything else could not go into a header.
   client_token: matching(/^[\x21-\x7e]+$/, "client_token is empty or has characters a header cannot carry"),
-  policies: v.optional(v.nullable(v.array(v.string())), []),
-  metadata: v.optional(v.nullable(v.pipe(v.unknown(), v.check(isRecord, "metadata is not an object"))), {}),
+  policies: v.nullish(v.array(v.string()), []),
+  metadata: v.nullish(v.pipe(v.unknown(), v.check(isRecord, "metadata is not an object")), {}),
   lease_duration: v.pipe(
     v.number(),
     v.check((n) => Number.isInteger(n) && n >= 0 && n <= 31_536_000, "lease_duration is not a whole number of seconds from 0 to a year"),
   ),
-  renewable: v.optional(v.nullable(v.boolean()), false),
+  renewable: v.nullish(v.boolean(), false),
 });
 
 /** When and how a token was obtained. */

@@ -11,7 +11,7 @@ import { AuthenticationError, InvalidInputError } from "../errors.ts";
 import { emit } from "../internal/events.ts";
 import { describeError } from "../internal/failure.ts";
 import { containerCredentials, hasContainerEndpoint } from "./container.ts";
-import type { AwsCredentials } from "./credentials.ts";
+import { sealCredentials, type AwsCredentials } from "./credentials.ts";
 import { createInstanceMetadata } from "./imds.ts";
 
 /** A principal this host can act as, and where its credentials come from. */
@@ -32,7 +32,7 @@ export interface AwsHost {
   principals(context: AuthContext, withPaths: boolean): Promise<HostPrincipal[]>;
   /** The region the host runs in, or `undefined` when it cannot say (ECS without metadata). */
   region(context: AuthContext): Promise<string | undefined>;
-  /** Credentials for a principal named by the caller, when the host vends them (the container endpoint). */
+  /** Credentials for a principal named by the caller: the `AWS_*` key variables, else the container endpoint. */
   credentials(context: AuthContext): Promise<AwsCredentials> | undefined;
 }
 
@@ -87,7 +87,22 @@ export const awsHost: AwsHost = {
   },
   async region(context) {
     if (hasContainerEndpoint(context.env)) return undefined;
-    return (await imds(context).identityDocument(context.signal)).region;
+    try {
+      return (await imds(context).identityDocument(context.signal)).region;
+    } catch (error) {
+      throw new AuthenticationError(
+        `KMS authentication needs a region: none was given, AWS_REGION is unset, and the instance identity document could not be read (${describeError(error)})`,
+        { cause: error },
+      );
+    }
   },
-  credentials: (context) => (hasContainerEndpoint(context.env) ? container(context).get(context.signal) : undefined),
+  credentials(context) {
+    const accessKeyId = context.env("AWS_ACCESS_KEY_ID");
+    const secretAccessKey = context.env("AWS_SECRET_ACCESS_KEY");
+    if (accessKeyId && secretAccessKey) {
+      const sessionToken = context.env("AWS_SESSION_TOKEN") || undefined;
+      return Promise.resolve(sealCredentials({ accessKeyId, secretAccessKey, sessionToken }, "AWS_ACCESS_KEY_ID"));
+    }
+    return hasContainerEndpoint(context.env) ? container(context).get(context.signal) : undefined;
+  },
 };

@@ -48,8 +48,8 @@ const DecryptResponse = v.object({
 
 const KmsErrorBody = v.object({
   __type: v.string(),
-  message: v.optional(v.string()),
-  Message: v.optional(v.string()),
+  message: v.nullish(v.string()),
+  Message: v.nullish(v.string()),
 });
 
 const SKEW_ERRORS = new Set(["InvalidSignatureException", "RequestExpired", "RequestTimeTooSkewed", "SignatureDoesNotMatch"]);

@@ -63,8 +63,8 @@ export interface CerberusClient {
 
 // Not v.record: that skips keys such as "constructor" and "__proto__", which are legal secret keys.
 const SecretMap = v.pipe(v.unknown(), v.check(isRecord, "data is not a key/value map"));
-const SecretAnswer = v.object({ data: v.optional(v.nullable(SecretMap), {}) });
-const ListAnswer = v.object({ data: v.nullable(v.object({ keys: v.optional(v.nullable(v.array(v.string())), []) })) });
+const SecretAnswer = v.object({ data: v.nullish(SecretMap, {}) });
+const ListAnswer = v.object({ data: v.nullish(v.object({ keys: v.nullish(v.array(v.string()), []) })) });
 
 const MAX_TIMER_MS = 2_147_483_647;
 

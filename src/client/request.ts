@@ -75,8 +75,8 @@ export function decodeAnswer<S extends v.GenericSchema>(answer: Answer, schema: 
 }
 
 const ErrorBody = v.object({
-  error_id: v.optional(v.string()),
-  errors: v.optional(v.array(v.unknown())),
+  error_id: v.nullish(v.string()),
+  errors: v.nullish(v.array(v.unknown())),
 });
 
 /** Turns an error answer into a {@link CerberusApiError}, whatever its body. */

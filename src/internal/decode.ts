@@ -24,7 +24,7 @@ export function kindOf(value: unknown): string {
 
 /** A string matching `pattern`; `message` names the field and the problem, never the value. */
 export function matching(pattern: RegExp, message: string) {
-  return v.pipe(v.string(), v.regex(pattern, message));
+  return v.pipe(v.string(), v.check((text) => pattern.test(text), message));
 }
 
 /** True for a JSON object (not an array, not null). */
