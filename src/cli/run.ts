@@ -9,6 +9,7 @@ import { kmsAuth } from "../auth/kms-auth.ts";
 import type { CerberusClient, CerberusClientOptions } from "../client/client.ts";
 import { AuthenticationError, AwsError, CerberusApiError, CerberusEdgeError, InvalidInputError, TransportError, type Step } from "../errors.ts";
 import type { CerberusEvent } from "../events.ts";
+import { sanitize } from "../internal/text.ts";
 import { VERSION } from "../version.ts";
 import { readConfig, type EnvLookup } from "./config.ts";
 
@@ -335,7 +336,7 @@ export function formatEvent(event: CerberusEvent): string {
 
 /** Collapses control characters (newlines included) so a message stays on one line. */
 function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return sanitize(text, 2000);
 }
 
 /** A user-supplied argument, shortened for an error message. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidInputError } from "../errors.ts";
-import { sanitize } from "../internal/text.ts";
+import { hasControl, sanitize } from "../internal/text.ts";
 
 /** What a path must look like. */
 export interface PathRules {
@@ -33,7 +33,7 @@ export function encodeSecretPath(path: unknown, rules: PathRules = {}): string {
     rest = rest.slice(0, -1);
   }
   if (!rest) throw refuse("is empty");
-  if (/[\u0000-\u001f\u007f]/.test(rest)) throw refuse("contains a control character");
+  if (hasControl(rest)) throw refuse("contains a control character");
   if (rest.includes("\\")) throw refuse(`${shown} contains a backslash`);
   const segments = rest.split("/");
   segments.forEach((segment, index) => {

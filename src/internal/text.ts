@@ -6,7 +6,15 @@
  */
 
 // C0 and C1 controls, DEL, and the line/paragraph separators: nothing that moves a cursor.
+// Matching control characters is the point of this pattern, hence the lint exception.
+// deno-lint-ignore no-control-regex
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** True when `text` holds a control character (or a line or paragraph separator). */
+export function hasControl(text: string): boolean {
+  CONTROLS.lastIndex = 0;
+  return CONTROLS.test(text);
+}
 
 /**
  * One line of printable text, at most `max` characters: control characters (ESC, CR, LF

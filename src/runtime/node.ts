@@ -126,9 +126,9 @@ function chunks(res: NodeHttp.IncomingMessage): AsyncIterable<Uint8Array> {
             await new Promise<void>((resolve) => (wake = resolve));
           }
         },
-        async return(): Promise<IteratorResult<Uint8Array>> {
+        return(): Promise<IteratorResult<Uint8Array>> {
           res.destroy();
-          return { done: true, value: undefined };
+          return Promise.resolve({ done: true, value: undefined });
         },
       };
     },

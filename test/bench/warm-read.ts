@@ -1,26 +1,26 @@
 /**
  * Warm read on Node, side by side: `cerberus.readSecret()` with a cached token against a raw
  * keep-alive `node:http` GET of the same secret (same token, body read and parsed as JSON), both
- * against the local stack on 127.0.0.1. Interleaved rounds, the order rotated each round; prints
- * the median and minimum per read of each and their ratio (medians).
+ * against the local stack on 127.0.0.1, which runs in a process of its own. Interleaved rounds,
+ * the order rotated each round; prints the median and minimum per read of each and their ratio.
  *
  *   node --import tsx test/bench/warm-read.ts [rounds=15] [readsPerRound=400]
  */
 import http from "node:http";
 import { createCerberusClient, kmsAuth } from "../../mod.ts";
-import { startLocalStack } from "../../src/testing/mod.ts";
 import { nodeRuntime } from "../../src/runtime/node.ts";
+import { startStackProcess } from "./stack-process.ts";
 
 const rounds = Number(process.argv[2] ?? 15);
 const perRound = Number(process.argv[3] ?? 400);
 
-const stack = await startLocalStack();
+const stack = await startStackProcess();
 try {
-  const path = stack.defaults!.secretPath;
+  const path = stack.secretPath;
   const runtime = nodeRuntime();
   let token = "";
   const cerberus = createCerberusClient({
-    url: stack.cerberus,
+    url: stack.env.CERBERUS_URL!,
     auth: kmsAuth(),
     env: { ...stack.env },
     transport: (url, init) => {
@@ -31,7 +31,7 @@ try {
   await cerberus.readSecret(path);
 
   const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
-  const target = new URL(`${stack.cerberus}/v1/secret/${path}`);
+  const target = new URL(`${stack.env.CERBERUS_URL}/v1/secret/${path}`);
   const raw = () =>
     new Promise<unknown>((resolve, reject) => {
       const req = http.request(
@@ -68,5 +68,5 @@ try {
   console.log(`ratio (medians): ${ratio.toFixed(2)}x  [${rounds} rounds x ${perRound} reads, order rotated each round, Node ${process.version}]`);
   agent.destroy();
 } finally {
-  await stack.close();
+  await stack.stop();
 }

@@ -55,7 +55,8 @@ export interface EcsServiceOptions {
 /** Creates the container credentials fetch handler. */
 export function createEcsService(options: EcsServiceOptions): FetchHandler {
   const issued = new Map<string, AwsCredentials>();
-  return async (request) => {
+  // Synchronous inside; a throw still becomes a rejection, as from a real server.
+  const handle = (request: Request): Response => {
     const now = options.now();
     const dated = { date: httpDate(now) };
     if (request.method !== "GET") return jsonResponse(405, { code: "MethodNotAllowed", message: "Only GET is supported" }, dated);
@@ -87,4 +88,5 @@ export function createEcsService(options: EcsServiceOptions): FetchHandler {
       dated,
     );
   };
+  return (request) => Promise.resolve().then(() => handle(request));
 }

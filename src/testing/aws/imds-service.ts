@@ -57,7 +57,8 @@ const NOT_FOUND_PAGE =
 export function createImdsService(options: ImdsServiceOptions): FetchHandler {
   const sessions = new Map<string, number>();
   const issued = new Map<string, { credentials: AwsCredentials; issuedAt: number }>();
-  return async (request) => {
+  // Synchronous inside; a throw still becomes a rejection, as from a real server.
+  const handle = (request: Request): Response => {
     const now = options.now();
     const instance = options.instance;
     const path = new URL(request.url).pathname;
@@ -88,6 +89,7 @@ export function createImdsService(options: ImdsServiceOptions): FetchHandler {
     const content = metadataAt(path, instance, now, (arn) => credentialsFor(options, issued, arn, now));
     return content === undefined ? reply(404, NOT_FOUND_PAGE, "text/html") : reply(200, content);
   };
+  return (request) => Promise.resolve().then(() => handle(request));
 }
 
 function credentialsFor(
