@@ -51,6 +51,7 @@ export const awsHost: AwsHost = {
       try {
         arn = (await source.get(context.signal)).roleArn;
       } catch (error) {
+        if (error instanceof InvalidInputError) throw error; // a wrong setting, said once as itself
         throw new AuthenticationError(`could not read the container credentials (${describeError(error)})`, { cause: error });
       }
       const match = ROLE_ARN.exec(arn ?? "");
@@ -68,6 +69,7 @@ export const awsHost: AwsHost = {
     try {
       [profileArn, roleNames] = await Promise.all([metadata.instanceProfileArn(context.signal), metadata.roleNames(context.signal)]);
     } catch (error) {
+      if (error instanceof InvalidInputError) throw error;
       throw new AuthenticationError(
         `could not discover the instance's IAM roles from instance metadata (${describeError(error)}); on a host that is not EC2 pass kmsAuth({ principalArn, credentials })`,
         { cause: error },
@@ -90,6 +92,7 @@ export const awsHost: AwsHost = {
     try {
       return (await imds(context).identityDocument(context.signal)).region;
     } catch (error) {
+      if (error instanceof InvalidInputError) throw error;
       throw new AuthenticationError(
         `KMS authentication needs a region: none was given, AWS_REGION is unset, and the instance identity document could not be read (${describeError(error)})`,
         { cause: error },

@@ -109,7 +109,7 @@ export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | 
   return new CerberusApiError(`${call.what}: Cerberus answered HTTP ${status}: ${summary}`, {
     ...options,
     errors,
-    errorId: parsed.value.error_id === undefined ? undefined : sanitize(parsed.value.error_id, 80),
+    errorId: typeof parsed.value.error_id === "string" ? sanitize(parsed.value.error_id, 80, secrets) : undefined,
   });
 }
 
