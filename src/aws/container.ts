@@ -91,7 +91,7 @@ export function containerCredentials(http: HttpContext, where: ContainerEnvironm
       },
     );
     const out = decodeJson(answer.body, ContainerResponse, (problem) =>
-      new AwsError(`the container credentials ${problem}`, { step, service: "container", status: 200 }));
+      new AwsError(`the container credentials ${problem}`, { step, service: "container", status: 200 }), answer.headers.get("content-type"));
     return sealCredentials<ContainerCredentials>(
       {
         accessKeyId: out.AccessKeyId,

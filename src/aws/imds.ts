@@ -12,7 +12,7 @@ import { cachedUntil } from "../internal/cache.ts";
 import { decodeJson, matching, text } from "../internal/decode.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
-import { BODY_LIMITS, send, type HttpContext } from "../internal/http.ts";
+import { BODY_LIMITS, send, type Answer, type HttpContext } from "../internal/http.ts";
 import { isHeaderSafe, sanitize } from "../internal/text.ts";
 import type { EventListener } from "../events.ts";
 import { sealCredentials, type AwsCredentials } from "./credentials.ts";
@@ -46,7 +46,8 @@ const RoleCredentials = v.object({
   Expiration: v.optional(v.pipe(v.string(), v.check((s) => Number.isFinite(Date.parse(s)), "Expiration is not a timestamp"))),
 });
 
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+// One path segment: never "." or "..", which would reach another document.
+const ROLE_NAME = /^(?!\.\.?$)[\w+=,.@-]{1,64}$/;
 const FALLBACK_STATUSES = new Set([403, 404, 405]);
 const V1_MEMORY_MS = 5 * 60_000;
 const TOKEN_TTL_S = 21_600;
@@ -101,7 +102,7 @@ export function createInstanceMetadata(http: HttpContext, env: (name: string) =>
     },
   );
 
-  async function get(path: string, what: string, signal?: AbortSignal): Promise<Uint8Array> {
+  async function get(path: string, what: string, signal?: AbortSignal): Promise<Answer> {
     if (flag("AWS_EC2_METADATA_DISABLED")) throw failure("instance metadata is disabled by AWS_EC2_METADATA_DISABLED");
     for (let retried = false; ; retried = true) {
       const current = await session.get(signal);
@@ -111,12 +112,14 @@ export function createInstanceMetadata(http: HttpContext, env: (name: string) =>
         continue;
       }
       if (answer.status !== 200) throw failure(`reading ${what} from instance metadata failed with HTTP ${answer.status}`, answer.status);
-      return answer.body;
+      return answer;
     }
   }
 
-  const getJson = async <S extends v.GenericSchema>(path: string, what: string, schema: S, signal?: AbortSignal) =>
-    decodeJson(await get(path, what, signal), schema, (problem) => failure(`${what} from instance metadata ${problem}`)) as v.InferOutput<S>;
+  const getJson = async <S extends v.GenericSchema>(path: string, what: string, schema: S, signal?: AbortSignal) => {
+    const answer = await get(path, what, signal);
+    return decodeJson(answer.body, schema, (problem) => failure(`${what} from instance metadata ${problem}`), answer.headers.get("content-type")) as v.InferOutput<S>;
+  };
 
   const checkCode = (code: string | undefined, what: string) => {
     if (code !== undefined && code !== "Success") throw failure(`${what} reports Code ${sanitize(code, 40)}`);
@@ -130,12 +133,13 @@ export function createInstanceMetadata(http: HttpContext, env: (name: string) =>
       return info.InstanceProfileArn;
     },
     async roleNames(signal) {
-      const names = text(await get("/latest/meta-data/iam/security-credentials/", "the role list", signal)).split("\n").map((l) => l.trim()).filter(Boolean);
+      const names = text((await get("/latest/meta-data/iam/security-credentials/", "the role list", signal)).body).split("\n").map((l) => l.trim()).filter(Boolean);
       if (names.some((name) => !ROLE_NAME.test(name))) throw failure("the role list from instance metadata holds a malformed role name");
       if (names.length === 0) throw failure("the instance has no IAM role (security-credentials/ is empty)");
       return names;
     },
     async roleCredentials(roleName, signal) {
+      if (!ROLE_NAME.test(roleName)) throw failure(`"${sanitize(roleName, 64)}" is not a role name`);
       const what = `the credentials of role ${roleName}`;
       const creds = await getJson(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(roleName)}`, what, RoleCredentials, signal);
       checkCode(creds.Code, what);

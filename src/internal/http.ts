@@ -104,14 +104,25 @@ export async function readBody(response: TransportResponse, limit: number, signa
     throw tooLarge();
   }
   if (body === null) return new Uint8Array(0);
+  if (signal.aborted) {
+    stopReading(body);
+    throw signal.reason;
+  }
   const chunks = chunksOf(body);
-  const onAbort = () => chunks.stop();
+  // A pending read may never settle on its own (a stalled async generator ignores return()).
+  let stop!: (reason: unknown) => void;
+  const stopped = new Promise<never>((_, reject) => (stop = reject));
+  stopped.catch(() => {});
+  const onAbort = () => {
+    chunks.stop();
+    stop(signal.reason);
+  };
   signal.addEventListener("abort", onAbort, { once: true });
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
     for (;;) {
-      const { done, value } = await chunks.next();
+      const { done, value } = await Promise.race([chunks.next(), stopped]);
       if (signal.aborted) throw signal.reason;
       if (done) break;
       size += value.byteLength;
