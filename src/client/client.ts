@@ -132,11 +132,11 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     const call: CerberusCall = {
       method: "GET",
       path: `/v1/secret/${encoded}${versionId === undefined ? "" : `?versionId=${versionId}`}`,
-      what: `reading ${sanitize(path, 120)}`,
+      what: `reading ${path}`,
       step: "request",
       signal: readOptions?.signal,
     };
-    return Object.fromEntries(Object.entries(decodeAnswer(await authorized(call), SecretAnswer, call).data ?? {}));
+    return (decodeAnswer(await authorized(call), SecretAnswer, call).data ?? {}) as Record<string, unknown>;
   }
 
   return {
@@ -153,7 +153,7 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
       const call: CerberusCall = {
         method: "GET",
         path: `/v1/secret/${encodeSecretPath(path, { folder: true, minSegments: 2 })}?list=true`,
-        what: `listing ${sanitize(path, 120)}`,
+        what: `listing ${path}`,
         step: "request",
         allow: [404],
         signal: listOptions?.signal,

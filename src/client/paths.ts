@@ -25,23 +25,23 @@ export function encodeSecretPath(path: unknown, rules: PathRules = {}): string {
   const field = rules.field ?? "path";
   const refuse = (problem: string) => new InvalidInputError(problem, { field });
   if (typeof path !== "string") throw refuse(`must be a string, got ${path === null ? "null" : typeof path}`);
-  const shown = `"${sanitize(path, 120)}"`;
+  const shown = () => `"${sanitize(path, 120)}"`;
   let rest = path.startsWith("/") ? path.slice(1) : path;
   const folder = rest.endsWith("/");
   if (folder) {
-    if (!rules.folder) throw refuse(`${shown} ends with "/"; name a secret, not a folder`);
+    if (!rules.folder) throw refuse(`${shown()} ends with "/"; name a secret, not a folder`);
     rest = rest.slice(0, -1);
   }
   if (!rest) throw refuse("is empty");
   if (hasControl(rest)) throw refuse("contains a control character");
-  if (rest.includes("\\")) throw refuse(`${shown} contains a backslash`);
+  if (rest.includes("\\")) throw refuse(`${shown()} contains a backslash`);
   const segments = rest.split("/");
   segments.forEach((segment, index) => {
-    if (segment === "") throw refuse(`${shown} has an empty segment at position ${index + 1}`);
-    if (segment === "." || segment === "..") throw refuse(`${shown} contains a "${segment}" segment`);
+    if (segment === "") throw refuse(`${shown()} has an empty segment at position ${index + 1}`);
+    if (segment === "." || segment === "..") throw refuse(`${shown()} contains a "${segment}" segment`);
   });
   const min = rules.minSegments ?? 2;
-  if (segments.length < min) throw refuse(`${shown} needs at least ${min} segments: <category>/<sdb>${min > 2 ? "/<name>" : ""}`);
+  if (segments.length < min) throw refuse(`${shown()} needs at least ${min} segments: <category>/<sdb>${min > 2 ? "/<name>" : ""}`);
   try {
     return segments.map(encodeURIComponent).join("/") + (folder ? "/" : "");
   } catch {

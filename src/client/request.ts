@@ -34,7 +34,7 @@ export interface CerberusCall {
   method: "GET" | "POST" | "PUT" | "DELETE" | "HEAD";
   /** Path after the base URL, percent-encoded, starting with `/`, with its query if any. */
   path: string;
-  /** What the call does, for messages, e.g. `reading app/demo/config` (no value, no token). */
+  /** What the call does, for messages, e.g. `reading app/demo/config` (no value, no token; sanitised when used). */
   what: string;
   /** The step a failure reports. */
   step: Step;
@@ -71,7 +71,7 @@ export async function callCerberus(session: CerberusSession, call: CerberusCall)
 
 /** Decodes a 2xx JSON answer; a bad one is a {@link PayloadError} naming the call. */
 export function decodeAnswer<S extends v.GenericSchema>(answer: Answer, schema: S, call: Pick<CerberusCall, "what" | "step">): v.InferOutput<S> {
-  return decodeJson(answer.body, schema, (problem) => new PayloadError(`Cerberus's answer to ${call.what} ${problem}`, { step: call.step }), answer.headers.get("content-type"));
+  return decodeJson(answer.body, schema, (problem) => new PayloadError(`Cerberus's answer to ${sanitize(call.what)} ${problem}`, { step: call.step }), answer.headers.get("content-type"));
 }
 
 const ErrorBody = v.object({
@@ -83,9 +83,10 @@ const ErrorBody = v.object({
 export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | "step" | "token">): CerberusApiError {
   const status = answer.status;
   const options = { step: call.step, status };
+  const what = sanitize(call.what);
   if (status >= 300 && status < 400) {
     return new CerberusApiError(
-      `${call.what}: Cerberus answered a redirect (HTTP ${status}) to ${originOf(answer.headers.get("location"))}; not followed, so the token goes nowhere else`,
+      `${what}: Cerberus answered a redirect (HTTP ${status}) to ${originOf(answer.headers.get("location"))}; not followed, so the token goes nowhere else`,
       options,
     );
   }
@@ -94,7 +95,7 @@ export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | 
   if (!parsed?.ok) {
     const type = sanitize((answer.headers.get("content-type") ?? "no content type").split(";")[0], 60);
     const what = answer.body.length === 0 ? "an empty body" : json ? "an unexpected JSON body" : `a non-JSON body (${type}, ${answer.body.length} bytes; a WAF or proxy in front of Cerberus?)`;
-    return new CerberusApiError(`${call.what}: Cerberus answered HTTP ${status} with ${what}`, options);
+    return new CerberusApiError(`${what}: Cerberus answered HTTP ${status} with ${what}`, options);
   }
   const secrets = [call.token];
   // Current bodies hold {code, message} objects; older (Vault-style) ones plain strings.
@@ -106,7 +107,7 @@ export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | 
     };
   });
   const summary = errors.length ? errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`)).join("; ") : "no details";
-  return new CerberusApiError(`${call.what}: Cerberus answered HTTP ${status}: ${summary}`, {
+  return new CerberusApiError(`${what}: Cerberus answered HTTP ${status}: ${summary}`, {
     ...options,
     errors,
     errorId: typeof parsed.value.error_id === "string" ? sanitize(parsed.value.error_id, 80, secrets) : undefined,

@@ -10,7 +10,6 @@ import { AbortedError, CerberusEdgeError, PayloadError, TransportError, type Ste
 import type { HttpTransport, TransportInit, TransportResponse } from "../transport.ts";
 import { foreignCause } from "./failure.ts";
 import { sanitize } from "./text.ts";
-import { abortable } from "./wait.ts";
 
 /** The transport and the clock every request of a client goes through. */
 export interface HttpContext {
@@ -58,19 +57,29 @@ export type RequestParts = Omit<TransportInit, "signal" | "redirect">;
 export async function send(http: HttpContext, url: string, parts: RequestParts, options: SendOptions): Promise<Answer> {
   const caller = options.signal;
   if (caller?.aborted) throw aborted(url, options.step, caller.reason);
+  // Listeners on an AbortSignal are costly in some runtimes (Node's EventTarget): this function
+  // adds none to its own controller. It aborts the transport and stops its own waits directly.
   const controller = new AbortController();
   let timedOut = false;
+  let halt!: (reason: unknown) => void;
+  const halted = new Promise<never>((_, reject) => (halt = reject));
+  halted.catch(() => {});
+  const abort = () => {
+    controller.abort();
+    halt(controller.signal.reason);
+  };
   const cancelTimer = http.clock.setTimer(options.timeoutMs, () => {
     timedOut = true;
-    controller.abort();
+    abort();
   });
-  const onCallerAbort = () => controller.abort();
-  caller?.addEventListener("abort", onCallerAbort, { once: true });
+  caller?.addEventListener("abort", abort, { once: true });
   try {
     const init: TransportInit = { method: parts.method, headers: parts.headers, signal: controller.signal, redirect: "manual" };
     if (parts.body !== undefined) init.body = parts.body;
-    const response = await abortable(http.transport(url, init), controller.signal, () => controller.signal.reason);
-    const body = await readBody(response, options.limit, controller.signal, options.step);
+    const pending = http.transport(url, init);
+    pending.catch(() => {});
+    const response = await Promise.race([pending, halted]);
+    const body = await readBodyUntil(response, options.limit, halted, options.step);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     if (timedOut) {
@@ -81,7 +90,7 @@ export async function send(http: HttpContext, url: string, parts: RequestParts, 
     throw new TransportError(`request to ${hostOf(url)} failed: ${networkReason(error)}`, { step: options.step, cause: foreignCause(error) });
   } finally {
     cancelTimer();
-    caller?.removeEventListener("abort", onCallerAbort);
+    caller?.removeEventListener("abort", abort);
   }
 }
 
@@ -95,7 +104,18 @@ type Chunks = { next(): Promise<IteratorResult<Uint8Array>>; stop(): void };
  * Reads a whole body, refusing one larger than `limit` bytes (by its `Content-Length` before
  * reading, or as it arrives). An abort of `signal` stops the read.
  */
-export async function readBody(response: TransportResponse, limit: number, signal: AbortSignal, step: Step): Promise<Uint8Array> {
+export function readBody(response: TransportResponse, limit: number, signal: AbortSignal, step: Step): Promise<Uint8Array> {
+  let halt!: (reason: unknown) => void;
+  const halted = new Promise<never>((_, reject) => (halt = reject));
+  halted.catch(() => {});
+  if (signal.aborted) halt(signal.reason);
+  const onAbort = () => halt(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return readBodyUntil(response, limit, halted, step).finally(() => signal.removeEventListener("abort", onAbort));
+}
+
+/** {@link readBody}, stopped when `halted` rejects (with its reason). */
+async function readBodyUntil(response: TransportResponse, limit: number, halted: Promise<never>, step: Step): Promise<Uint8Array> {
   const body = response.body;
   const declared = Number(response.headers.get("content-length") ?? "");
   const tooLarge = () => new PayloadError(`the answer is larger than the ${limit}-byte limit`, { step });
@@ -104,36 +124,26 @@ export async function readBody(response: TransportResponse, limit: number, signa
     throw tooLarge();
   }
   if (body === null) return new Uint8Array(0);
-  if (signal.aborted) {
-    stopReading(body);
-    throw signal.reason;
-  }
   const chunks = chunksOf(body);
-  // A pending read may never settle on its own (a stalled async generator ignores return()).
-  let stop!: (reason: unknown) => void;
-  const stopped = new Promise<never>((_, reject) => (stop = reject));
-  stopped.catch(() => {});
-  const onAbort = () => {
+  let stopped = false;
+  // A pending read may never settle on its own (a stalled async generator ignores return()),
+  // so every read races the halt.
+  halted.catch(() => {
+    stopped = true;
     chunks.stop();
-    stop(signal.reason);
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
+  });
   const parts: Uint8Array[] = [];
   let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await Promise.race([chunks.next(), stopped]);
-      if (signal.aborted) throw signal.reason;
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        chunks.stop();
-        throw tooLarge();
-      }
-      parts.push(value);
+  for (;;) {
+    const { done, value } = await Promise.race([chunks.next(), halted]);
+    if (stopped) await halted;
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      chunks.stop();
+      throw tooLarge();
     }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
+    parts.push(value);
   }
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(size);

@@ -21,10 +21,17 @@ interface NodeProcess {
   getBuiltinModule?(id: string): unknown;
 }
 
+const builtins = new Map<string, unknown>();
+
+/** A built-in module, looked up once (a lookup may cross a loader's hooks). */
 function builtin<T>(id: string): T {
-  const process = (globalThis as { process?: NodeProcess }).process;
-  if (typeof process?.getBuiltinModule !== "function") throw new Error(`${id} is out of reach: process.getBuiltinModule needs Node 20.16 or later`);
-  return process.getBuiltinModule(id) as T;
+  let module = builtins.get(id);
+  if (module === undefined) {
+    const process = (globalThis as { process?: NodeProcess }).process;
+    if (typeof process?.getBuiltinModule !== "function") throw new Error(`${id} is out of reach: process.getBuiltinModule needs Node 20.16 or later`);
+    builtins.set(id, module = process.getBuiltinModule(id));
+  }
+  return module as T;
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
@@ -46,6 +53,7 @@ export function createNodeTransport(): HttpTransport {
       if (!agent) agents.set(target.protocol, agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }));
       const headers: Record<string, string> = { ...init.headers, "accept-encoding": "identity" };
       if (init.body !== undefined) headers["content-length"] = String(typeof init.body === "string" ? new TextEncoder().encode(init.body).byteLength : init.body.byteLength);
+      if (init.signal?.aborted) return reject(init.signal.reason);
       const send = (again: boolean) => {
         const req = http.request({
           host: target.hostname.replace(/^\[(.*)\]$/, "$1"),
@@ -54,8 +62,14 @@ export function createNodeTransport(): HttpTransport {
           method: init.method,
           headers,
           agent,
-          signal: init.signal,
         });
+        const signal = init.signal;
+        if (signal) {
+          // Rejects with the signal's reason, as fetch does; the socket is destroyed.
+          const onAbort = () => req.destroy(signal.reason);
+          signal.addEventListener("abort", onAbort, { once: true });
+          req.once("close", () => signal.removeEventListener("abort", onAbort));
+        }
         req.once("error", (error: Error & { code?: string }) => {
           if (again && req.reusedSocket && IDEMPOTENT.has(init.method) && error.code === "ECONNRESET") send(false);
           else reject(error);

@@ -10,10 +10,10 @@ import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { CerberusToken, type TokenInfo } from "../src/auth/token.ts";
-import type { CerberusClient, CerberusClientOptions } from "../src/client/client.ts";
-import { readConfig } from "../src/cli/config.ts";
-import { ExitCode, USAGE, formatEvent, parseArgs, run, type CliIo } from "../src/cli/run.ts";
+import { CerberusToken, type TokenInfo } from "../../src/auth/token.ts";
+import type { CerberusClient, CerberusClientOptions } from "../../src/client/client.ts";
+import { readConfig } from "../../src/cli/config.ts";
+import { ExitCode, USAGE, formatEvent, parseArgs, run, type CliIo } from "../../src/cli/run.ts";
 import {
   AuthenticationError,
   CerberusApiError,
@@ -21,10 +21,10 @@ import {
   AwsError,
   InvalidInputError,
   TransportError,
-} from "../src/errors.ts";
-import type { CerberusEvent } from "../src/events.ts";
-import { startLocalStack, type LocalStack } from "../src/testing/mod.ts";
-import { VERSION } from "../src/version.ts";
+} from "../../src/errors.ts";
+import type { CerberusEvent } from "../../src/events.ts";
+import { startLocalStack, type LocalStack } from "../../src/testing/mod.ts";
+import { VERSION } from "../../src/version.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Unit tests of run() with a fake client
@@ -415,8 +415,8 @@ function cliCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: ["--import", "tsx", MAIN] };
 }
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
 /** Variables the child runtimes need to start; nothing from the parent's AWS or Cerberus setup. */
 function baseEnv(): Record<string, string> {
