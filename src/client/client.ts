@@ -113,13 +113,14 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
   /** Sends a call with the token; on 401 with code 99105 re-authenticates once and sends it again. */
   async function authorized(call: CerberusCall): Promise<Answer> {
     const token: CerberusToken = await store.get(call.signal);
+    call.token = token.reveal();
     try {
-      return await callCerberus(session, { ...call, token: token.reveal() });
+      return await callCerberus(session, call);
     } catch (error) {
       if (!(error instanceof CerberusApiError && error.status === 401 && error.codes.includes(99105))) throw error;
       store.invalidate(token);
-      const fresh = await store.get(call.signal);
-      return callCerberus(session, { ...call, token: fresh.reveal() });
+      call.token = (await store.get(call.signal)).reveal();
+      return callCerberus(session, call);
     }
   }
 

@@ -17,6 +17,8 @@ export interface PathRules {
   field?: string;
 }
 
+const UNRESERVED = /^[\w.~-]+(?:\/[\w.~-]+)*$/;
+
 /**
  * Returns the path percent-encoded per segment, without a leading slash. Refuses non-strings,
  * empty paths and segments, `.` and `..`, control characters, backslashes and lone surrogates.
@@ -33,8 +35,10 @@ export function encodeSecretPath(path: unknown, rules: PathRules = {}): string {
     rest = rest.slice(0, -1);
   }
   if (!rest) throw refuse("is empty");
-  if (hasControl(rest)) throw refuse("contains a control character");
-  if (rest.includes("\\")) throw refuse(`${shown()} contains a backslash`);
+  // Unreserved characters only (the usual path): percent-encoding would leave it as it is.
+  const plain = UNRESERVED.test(rest);
+  if (!plain && hasControl(rest)) throw refuse("contains a control character");
+  if (!plain && rest.includes("\\")) throw refuse(`${shown()} contains a backslash`);
   const segments = rest.split("/");
   segments.forEach((segment, index) => {
     if (segment === "") throw refuse(`${shown()} has an empty segment at position ${index + 1}`);
@@ -42,6 +46,7 @@ export function encodeSecretPath(path: unknown, rules: PathRules = {}): string {
   });
   const min = rules.minSegments ?? 2;
   if (segments.length < min) throw refuse(`${shown()} needs at least ${min} segments: <category>/<sdb>${min > 2 ? "/<name>" : ""}`);
+  if (plain) return rest + (folder ? "/" : "");
   try {
     return segments.map(encodeURIComponent).join("/") + (folder ? "/" : "");
   } catch {

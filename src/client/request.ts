@@ -52,7 +52,9 @@ export interface CerberusCall {
 
 /** Sends a call; a status outside 2xx and `allow` throws a {@link CerberusApiError}. */
 export async function callCerberus(session: CerberusSession, call: CerberusCall): Promise<Answer> {
-  const headers: Record<string, string> = { ...call.headers, "X-Cerberus-Client": session.cerberus.clientHeader, Accept: "application/json" };
+  const headers: Record<string, string> = call.headers ? { ...call.headers } : {};
+  headers["X-Cerberus-Client"] = session.cerberus.clientHeader;
+  headers.Accept = "application/json";
   if (call.token !== undefined) headers["X-Cerberus-Token"] = call.token;
   let body: string | undefined;
   if (call.json !== undefined) {

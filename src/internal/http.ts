@@ -54,44 +54,60 @@ export type RequestParts = Omit<TransportInit, "signal" | "redirect">;
  * Sends one request and reads its answer. Network failures become {@link TransportError}s naming
  * the host only (never the path, query or headers); the caller's abort an {@link AbortedError}.
  */
-export async function send(http: HttpContext, url: string, parts: RequestParts, options: SendOptions): Promise<Answer> {
+export function send(http: HttpContext, url: string, parts: RequestParts, options: SendOptions): Promise<Answer> {
   const caller = options.signal;
-  if (caller?.aborted) throw aborted(url, options.step, caller.reason);
-  // Listeners on an AbortSignal are costly in some runtimes (Node's EventTarget): this function
-  // adds none to its own controller. It aborts the transport and stops its own waits directly.
-  const controller = new AbortController();
-  let timedOut = false;
-  let halt!: (reason: unknown) => void;
-  const halted = new Promise<never>((_, reject) => (halt = reject));
-  halted.catch(() => {});
-  const abort = () => {
-    controller.abort();
-    halt(controller.signal.reason);
-  };
-  const cancelTimer = http.clock.setTimer(options.timeoutMs, () => {
-    timedOut = true;
-    abort();
-  });
-  caller?.addEventListener("abort", abort, { once: true });
-  try {
+  const step = options.step;
+  if (caller?.aborted) return Promise.reject(aborted(url, step, caller.reason));
+  // Written with callbacks rather than awaits and races: this is every request's path, and each
+  // promise and each listener on an AbortSignal costs (Node's EventTarget most of all). Nothing
+  // listens on the request's own signal here: the timer and the caller's abort stop it directly.
+  return new Promise<Answer>((resolve, reject) => {
+    const controller = new AbortController();
+    let settled = false;
+    let timedOut = false;
+    let chunks: Chunks | undefined;
+    const finish = (error: unknown, answer?: Answer) => {
+      if (settled) return;
+      settled = true;
+      cancelTimer();
+      caller?.removeEventListener("abort", stop);
+      if (answer) return resolve(answer);
+      if (timedOut) return reject(new TransportError(`${hostOf(url)} did not answer within ${options.timeoutMs} ms`, { step, timedOut: true }));
+      if (caller?.aborted) return reject(aborted(url, step, caller.reason));
+      if (error instanceof CerberusEdgeError) return reject(error);
+      reject(new TransportError(`request to ${hostOf(url)} failed: ${networkReason(error)}`, { step, cause: foreignCause(error) }));
+    };
+    function stop() {
+      controller.abort();
+      chunks?.stop();
+      finish(controller.signal.reason);
+    }
+    const cancelTimer = http.clock.setTimer(options.timeoutMs, () => {
+      timedOut = true;
+      stop();
+    });
+    caller?.addEventListener("abort", stop, { once: true });
     const init: TransportInit = { method: parts.method, headers: parts.headers, signal: controller.signal, redirect: "manual" };
     if (parts.body !== undefined) init.body = parts.body;
-    const pending = http.transport(url, init);
-    pending.catch(() => {});
-    const response = await Promise.race([pending, halted]);
-    const body = await readBodyUntil(response, options.limit, halted, options.step);
-    return { status: response.status, headers: response.headers, body };
-  } catch (error) {
-    if (timedOut) {
-      throw new TransportError(`${hostOf(url)} did not answer within ${options.timeoutMs} ms`, { step: options.step, timedOut: true });
+    let pending: Promise<TransportResponse>;
+    try {
+      pending = http.transport(url, init);
+    } catch (error) {
+      return finish(error);
     }
-    if (caller?.aborted) throw aborted(url, options.step, caller.reason);
-    if (error instanceof CerberusEdgeError) throw error;
-    throw new TransportError(`request to ${hostOf(url)} failed: ${networkReason(error)}`, { step: options.step, cause: foreignCause(error) });
-  } finally {
-    cancelTimer();
-    caller?.removeEventListener("abort", abort);
-  }
+    pending.then(
+      (response) => {
+        if (settled) return stopReading(response.body);
+        try {
+          chunks = readInto(response, options.limit, step, (error, body) =>
+            body ? finish(undefined, { status: response.status, headers: response.headers, body }) : finish(error));
+        } catch (error) {
+          finish(error); // a body that is not a stream nor iterable, or a read that throws at once
+        }
+      },
+      (error: unknown) => finish(error),
+    );
+  });
 }
 
 function aborted(url: string, step: Step, reason: unknown): AbortedError {
@@ -105,46 +121,79 @@ type Chunks = { next(): Promise<IteratorResult<Uint8Array>>; stop(): void };
  * reading, or as it arrives). An abort of `signal` stops the read.
  */
 export function readBody(response: TransportResponse, limit: number, signal: AbortSignal, step: Step): Promise<Uint8Array> {
-  let halt!: (reason: unknown) => void;
-  const halted = new Promise<never>((_, reject) => (halt = reject));
-  halted.catch(() => {});
-  if (signal.aborted) halt(signal.reason);
-  const onAbort = () => halt(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return readBodyUntil(response, limit, halted, step).finally(() => signal.removeEventListener("abort", onAbort));
+  if (signal.aborted) {
+    stopReading(response.body);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<Uint8Array>((resolve, reject) => {
+    let settled = false;
+    const done = (error: unknown, body?: Uint8Array) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      if (body) resolve(body);
+      else reject(error);
+    };
+    let chunks: Chunks | undefined;
+    try {
+      chunks = readInto(response, limit, step, done);
+    } catch (error) {
+      return done(error);
+    }
+    function onAbort() {
+      chunks?.stop();
+      done(signal.reason);
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
-/** {@link readBody}, stopped when `halted` rejects (with its reason). */
-async function readBodyUntil(response: TransportResponse, limit: number, halted: Promise<never>, step: Step): Promise<Uint8Array> {
+/**
+ * The bounded reader: pulls chunks until the end, then calls `done` with the bytes, or with the
+ * error (too large, or the stream failed). Returns the stream's handle so the caller can stop
+ * it, or `undefined` when there was nothing to read.
+ */
+function readInto(response: TransportResponse, limit: number, step: Step, done: (error: unknown, body?: Uint8Array) => void): Chunks | undefined {
   const body = response.body;
-  const declared = Number(response.headers.get("content-length") ?? "");
   const tooLarge = () => new PayloadError(`the answer is larger than the ${limit}-byte limit`, { step });
-  if (declared > limit) {
+  if (Number(response.headers.get("content-length") ?? "") > limit) {
     stopReading(body);
-    throw tooLarge();
+    done(tooLarge());
+    return undefined;
   }
-  if (body === null) return new Uint8Array(0);
+  if (body === null) {
+    done(undefined, new Uint8Array(0));
+    return undefined;
+  }
   const chunks = chunksOf(body);
-  let stopped = false;
-  // A pending read may never settle on its own (a stalled async generator ignores return()),
-  // so every read races the halt.
-  halted.catch(() => {
-    stopped = true;
-    chunks.stop();
-  });
   const parts: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await Promise.race([chunks.next(), halted]);
-    if (stopped) await halted;
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      chunks.stop();
-      throw tooLarge();
+  const pull = (): void => {
+    let next: Promise<IteratorResult<Uint8Array>>;
+    try {
+      next = chunks.next();
+    } catch (error) {
+      return done(error);
     }
-    parts.push(value);
-  }
+    next.then(
+      (result) => {
+        if (result.done) return done(undefined, concat(parts, size));
+        size += result.value.byteLength;
+        if (size > limit) {
+          chunks.stop();
+          return done(tooLarge());
+        }
+        parts.push(result.value);
+        pull();
+      },
+      (error: unknown) => done(error),
+    );
+  };
+  pull();
+  return chunks;
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(size);
   let offset = 0;

@@ -45,20 +45,32 @@ const NO_BODY = new Set([204, 205, 304]);
  */
 export function createNodeTransport(): HttpTransport {
   const agents = new Map<string, NodeHttp.Agent>();
+  // Origins are few (Cerberus, KMS, metadata): each is parsed once.
+  const origins = new Map<string, { secure: boolean; host: string; hostname: string; port: string }>();
   const transport: HttpTransport = (url, init) =>
     new Promise<TransportResponse>((resolve, reject) => {
-      const target = new URL(url);
-      const http = builtin<typeof NodeHttp>(target.protocol === "https:" ? "node:https" : "node:http");
-      let agent = agents.get(target.protocol);
-      if (!agent) agents.set(target.protocol, agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }));
+      const slash = url.indexOf("/", url.indexOf("//") + 2);
+      const origin = slash < 0 ? url : url.slice(0, slash);
+      let target = origins.get(origin);
+      if (!target) {
+        const parsed = new URL(origin);
+        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return reject(new TypeError(`unsupported protocol ${parsed.protocol}`));
+        target = { secure: parsed.protocol === "https:", host: parsed.host, hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port };
+        if (origins.size >= 64) origins.clear();
+        origins.set(origin, target);
+      }
+      const path = slash < 0 ? "/" : url.slice(slash);
+      const http = builtin<typeof NodeHttp>(target.secure ? "node:https" : "node:http");
+      let agent = agents.get(target.secure ? "https" : "http");
+      if (!agent) agents.set(target.secure ? "https" : "http", agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }));
       const headers: Record<string, string> = { ...init.headers, "accept-encoding": "identity" };
       if (init.body !== undefined) headers["content-length"] = String(typeof init.body === "string" ? new TextEncoder().encode(init.body).byteLength : init.body.byteLength);
       if (init.signal?.aborted) return reject(init.signal.reason);
       const send = (again: boolean) => {
         const req = http.request({
-          host: target.hostname.replace(/^\[(.*)\]$/, "$1"),
+          host: target.hostname,
           port: target.port,
-          path: target.pathname + target.search,
+          path,
           method: init.method,
           headers,
           agent,
@@ -76,17 +88,19 @@ export function createNodeTransport(): HttpTransport {
         });
         req.once("response", (res) => {
           const status = res.statusCode ?? 0;
-          const encoding = res.headers["content-encoding"];
+          // Looked up in rawHeaders: reading res.headers would build an object of every header.
+          const headers = { get: (name: string) => rawHeader(res.rawHeaders, name) };
+          const encoding = headers.get("content-encoding");
           if (status < 200 || status > 599 || (encoding && encoding !== "identity")) {
             res.destroy();
             const problem = status < 200 || status > 599 ? `HTTP status ${status} is not a final answer` : `the answer is encoded (${encoding}) although identity was asked`;
-            return reject(new PayloadError(`${target.host}: ${problem}`, { step: "response" }));
+            return reject(new PayloadError(`${target!.host}: ${problem}`, { step: "response" }));
           }
           const empty = init.method === "HEAD" || NO_BODY.has(status);
           if (empty) res.resume();
           resolve({
             status,
-            headers: { get: (name) => headerValue(res.headers[name.toLowerCase()]) },
+            headers,
             body: empty ? null : chunks(res),
           });
         });
@@ -97,22 +111,36 @@ export function createNodeTransport(): HttpTransport {
   return transport;
 }
 
-function headerValue(value: string | string[] | undefined): string | null {
-  return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+/** A header's value from Node's flat `[name, value, …]` list; repeated headers joined as fetch does. */
+function rawHeader(raw: string[], name: string): string | null {
+  let found: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name.toLowerCase()) found = found === null ? raw[i + 1]! : `${found}, ${raw[i + 1]}`;
+  }
+  return found;
 }
 
-/** The body as an async iterable that pulls one chunk at a time and destroys the socket when dropped. */
+/** Bytes queued before the socket is paused (the reader takes each chunk as it comes). */
+const HIGH_WATER = 1024 * 1024;
+
+/** The body as an async iterable; the socket pauses when a slow reader lets chunks pile up, and is destroyed when dropped. */
 function chunks(res: NodeHttp.IncomingMessage): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator]() {
       const queue: Uint8Array[] = [];
+      let queued = 0;
       let ended = false;
       let failure: unknown;
       let wake: (() => void) | undefined;
-      const notify = () => wake?.();
+      const notify = () => {
+        const waiting = wake;
+        wake = undefined;
+        waiting?.();
+      };
       res.on("data", (chunk: Uint8Array) => {
         queue.push(chunk);
-        res.pause();
+        queued += chunk.byteLength;
+        if (queued > HIGH_WATER) res.pause();
         notify();
       });
       res.once("end", () => {
@@ -127,19 +155,19 @@ function chunks(res: NodeHttp.IncomingMessage): AsyncIterable<Uint8Array> {
         if (!res.complete) failure ??= Object.assign(new Error("the connection closed before the body ended"), { code: "ECONNRESET" });
         notify();
       });
+      const next = (): Promise<IteratorResult<Uint8Array>> => {
+        const value = queue.shift();
+        if (value) {
+          queued -= value.byteLength;
+          if (res.isPaused() && queued <= HIGH_WATER) res.resume();
+          return Promise.resolve({ done: false, value });
+        }
+        if (failure) return Promise.reject(failure);
+        if (ended) return Promise.resolve({ done: true, value: undefined });
+        return new Promise<void>((resolve) => (wake = resolve)).then(next);
+      };
       return {
-        async next(): Promise<IteratorResult<Uint8Array>> {
-          for (;;) {
-            const value = queue.shift();
-            if (value) {
-              if (queue.length === 0) res.resume();
-              return { done: false, value };
-            }
-            if (failure) throw failure;
-            if (ended) return { done: true, value: undefined };
-            await new Promise<void>((resolve) => (wake = resolve));
-          }
-        },
+        next,
         return(): Promise<IteratorResult<Uint8Array>> {
           res.destroy();
           return Promise.resolve({ done: true, value: undefined });

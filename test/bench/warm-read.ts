@@ -6,11 +6,11 @@
  * the median over rounds of ours / raw within the round (both measured seconds apart, so a
  * machine that slows down for a while slows both).
  *
- *   node --import tsx test/bench/warm-read.ts [rounds=15] [readsPerRound=400]
+ *   npm run build && node --import tsx test/bench/warm-read.ts [rounds=41] [readsPerRound=100]
  */
 import http from "node:http";
-import { createCerberusClient, kmsAuth } from "../../mod.ts";
-import { nodeRuntime } from "../../src/runtime/node.ts";
+// The built package, as users run it (`npm run build` first; `npm run bench` does).
+import { createCerberusClient, kmsAuth } from "../../dist/mod.js";
 import { startStackProcess } from "./stack-process.ts";
 
 const rounds = Number(process.argv[2] ?? 41);
@@ -19,18 +19,24 @@ const perRound = Number(process.argv[3] ?? 100);
 const stack = await startStackProcess();
 try {
   const path = stack.secretPath;
-  const runtime = nodeRuntime();
   let token = "";
   const cerberus = createCerberusClient({
     url: stack.env.CERBERUS_URL!,
     auth: kmsAuth(),
     env: { ...stack.env },
+  }); // the measured client, on the runtime's own transport (Node: node:http)
+  // A second client, only to obtain a token for the raw GET.
+  const cerberusSpy = createCerberusClient({
+    url: stack.env.CERBERUS_URL!,
+    auth: kmsAuth(),
+    env: { ...stack.env },
     transport: (url, init) => {
       token ||= init.headers["X-Cerberus-Token"] ?? "";
-      return runtime.transport(url, init);
+      return fetch(url, init);
     },
   });
   await cerberus.readSecret(path);
+  await cerberusSpy.readSecret(path);
 
   const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
   const target = new URL(`${stack.env.CERBERUS_URL}/v1/secret/${path}`);
@@ -52,19 +58,25 @@ try {
 
   const runs: Record<string, () => Promise<unknown>> = { "cerberus-edge readSecret": ours, "raw node:http GET": raw };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
+  const cpus: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   for (let i = 0; i < 200; i++) for (const run of Object.values(runs)) await run(); // warm-up
   const names = Object.keys(runs);
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
       const start = process.hrtime.bigint();
+      const cpu = process.cpuUsage();
       for (let i = 0; i < perRound; i++) await runs[name]!();
+      const used = process.cpuUsage(cpu);
       times[name]!.push(Number(process.hrtime.bigint() - start) / 1000 / perRound);
+      cpus[name]!.push((used.user + used.system) / perRound);
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const name of names) {
-    console.log(`${name.padEnd(26)} median ${median(times[name]!).toFixed(1)} µs/read, min ${Math.min(...times[name]!).toFixed(1)} µs/read`);
+    console.log(
+      `${name.padEnd(26)} median ${median(times[name]!).toFixed(1)} µs/read, min ${Math.min(...times[name]!).toFixed(1)} µs/read, client CPU ${median(cpus[name]!).toFixed(1)} µs/read`,
+    );
   }
   const mine = times["cerberus-edge readSecret"]!;
   const floor = times["raw node:http GET"]!;
