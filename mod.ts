@@ -12,7 +12,11 @@
  *
  * @module
  */
-import { createCerberusClient as createClient, type CerberusClient, type CerberusClientOptions } from "./src/client/client.ts";
+import {
+  type CerberusClient,
+  type CerberusClientOptions,
+  createCerberusClient as createClient,
+} from "./src/client/client.ts";
 import { detectRuntime } from "./src/runtime/detect.ts";
 
 export * from "./src/core.ts";

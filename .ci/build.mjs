@@ -8,7 +8,7 @@
  * - dist/cli.js starts with a shebang and is executable.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,7 +30,9 @@ function checkPure(name) {
   const code = read(name);
   if (/\brequire\(/.test(code)) problems.push(`${name}: contains require(`);
   if (/\bBuffer\b/.test(code)) problems.push(`${name}: mentions Buffer`);
-  for (const m of code.matchAll(/(import\s*\(\s*|from\s*|import\s*)["'`](node:[\w/]+)["'`]/g)) problems.push(`${name}: ${m[1].trim()}"${m[2]}"`);
+  for (const m of code.matchAll(/(import\s*\(\s*|from\s*|import\s*)["'`](node:[\w/]+)["'`]/g)) {
+    problems.push(`${name}: ${m[1].trim()}"${m[2]}"`);
+  }
   const bare = code.match(/from\s*["'](?:http|https|zlib|fs|buffer|crypto|stream)["']/);
   if (bare) problems.push(`${name}: bare builtin ${bare[0]}`);
 }
@@ -46,13 +48,21 @@ visit("core.js");
 visit("mod.js");
 for (const name of libraryFiles) {
   checkPure(name);
-  if (/startLocalStack|createKmsService/.test(read(name))) problems.push(`${name}: the testing stack leaked into the library`);
+  if (/startLocalStack|createKmsService/.test(read(name))) {
+    problems.push(`${name}: the testing stack leaked into the library`);
+  }
 }
 const vendor = read("cerberus-edge.vendor.mjs");
 checkPure("cerberus-edge.vendor.mjs");
-if (/^\s*(import|export\s.*\sfrom)\s/m.test(vendor.replace(/\/\*[\s\S]*?\*\//g, ""))) problems.push("vendor: imports something");
-if (!vendor.startsWith('// @ts-self-types="./cerberus-edge.vendor.d.mts"')) problems.push("vendor: no @ts-self-types directive on line 1");
-for (const notice of ["aws4fetch (MIT", "valibot (MIT", "@smithy/util-base64 (Apache-2.0", "Permission is hereby granted"]) {
+if (/^\s*(import|export\s.*\sfrom)\s/m.test(vendor.replace(/\/\*[\s\S]*?\*\//g, ""))) {
+  problems.push("vendor: imports something");
+}
+if (!vendor.startsWith('// @ts-self-types="./cerberus-edge.vendor.d.mts"')) {
+  problems.push("vendor: no @ts-self-types directive on line 1");
+}
+for (
+  const notice of ["aws4fetch (MIT", "valibot (MIT", "@smithy/util-base64 (Apache-2.0", "Permission is hereby granted"]
+) {
   if (!vendor.includes(notice)) problems.push(`vendor: the banner lacks "${notice}"`);
 }
 
@@ -63,8 +73,25 @@ if (process.platform !== "win32") {
   chmodSync(join(dist, "cli.js"), statSync(join(dist, "cli.js")).mode | 0o111);
 }
 
-for (const name of ["mod.js", "mod.cjs", "mod.d.ts", "mod.d.cts", "core.js", "core.cjs", "core.d.ts", "core.d.cts",
-  "testing.js", "testing.cjs", "testing.d.ts", "testing.d.cts", "cli.js", "cerberus-edge.vendor.mjs", "cerberus-edge.vendor.d.mts"]) {
+for (
+  const name of [
+    "mod.js",
+    "mod.cjs",
+    "mod.d.ts",
+    "mod.d.cts",
+    "core.js",
+    "core.cjs",
+    "core.d.ts",
+    "core.d.cts",
+    "testing.js",
+    "testing.cjs",
+    "testing.d.ts",
+    "testing.d.cts",
+    "cli.js",
+    "cerberus-edge.vendor.mjs",
+    "cerberus-edge.vendor.d.mts",
+  ]
+) {
   if (!existsSync(join(dist, name))) problems.push(`missing dist/${name}`);
 }
 

@@ -16,7 +16,13 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const scratch = mkdtempSync(join(tmpdir(), "cerberus-edge-pack-"));
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-const env = { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", npm_config_fund: "false", npm_config_audit: "false" };
+const env = {
+  ...process.env,
+  DENO_NO_UPDATE_CHECK: "1",
+  NO_COLOR: "1",
+  npm_config_fund: "false",
+  npm_config_audit: "false",
+};
 
 function sizeOf(path) {
   const stat = statSync(path);
@@ -27,20 +33,32 @@ const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
 
 let failed = false;
 try {
-  const [packed] = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", scratch], { cwd: root, env, encoding: "utf8" }));
+  const [packed] = JSON.parse(
+    execFileSync(npm, ["pack", "--json", "--pack-destination", scratch], { cwd: root, env, encoding: "utf8" }),
+  );
   const tarball = join(scratch, packed.filename);
   const app = join(scratch, "app");
   execFileSync("mkdir", ["-p", app]);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
-  execFileSync(npm, ["install", "--omit=dev", "--prefer-offline", "--no-package-lock", tarball], { cwd: app, env, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(npm, ["install", "--omit=dev", "--prefer-offline", "--no-package-lock", tarball], {
+    cwd: app,
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const modules = join(app, "node_modules");
   const deps = readdirSync(modules).filter((n) => !n.startsWith("."))
     .flatMap((n) => (n.startsWith("@") ? readdirSync(join(modules, n)).map((m) => `${n}/${m}`) : [n]));
-  console.log(`tarball ${packed.filename}: ${kB(statSync(tarball).size)} packed, ${kB(packed.unpackedSize)} unpacked, ${packed.entryCount} files`);
+  console.log(
+    `tarball ${packed.filename}: ${kB(statSync(tarball).size)} packed, ${
+      kB(packed.unpackedSize)
+    } unpacked, ${packed.entryCount} files`,
+  );
   console.log(`install (--omit=dev): ${kB(sizeOf(modules))} in ${deps.length} packages`);
   for (const dep of deps.sort()) console.log(`  ${dep.padEnd(28)} ${kB(sizeOf(join(modules, dep)))}`);
 
-  writeFileSync(join(app, "smoke.mjs"), `
+  writeFileSync(
+    join(app, "smoke.mjs"),
+    `
 import * as lib from "cerberus-edge";
 import * as core from "cerberus-edge/core";
 import { startLocalStack } from "cerberus-edge/testing";
@@ -65,14 +83,18 @@ try {
   await stack.close();
 }
 console.log("smoke ok on " + runtime);
-`);
-  writeFileSync(join(app, "smoke.cjs"), `
+`,
+  );
+  writeFileSync(
+    join(app, "smoke.cjs"),
+    `
 const lib = require("cerberus-edge");
 const core = require("cerberus-edge/core");
 const testing = require("cerberus-edge/testing");
 if (typeof lib.createCerberusClient !== "function" || typeof core.createClient !== "function" || typeof testing.startLocalStack !== "function") throw new Error("smoke: CJS entries");
 console.log("smoke ok on node (require)");
-`);
+`,
+  );
   const runs = [
     [process.execPath, ["smoke.mjs"]],
     [process.execPath, ["smoke.cjs"]],

@@ -160,7 +160,8 @@ export class AwsError extends CerberusEdgeError {
     this.service = options.service;
     this.awsType = options.awsType;
     this.status = options.status;
-    this.retryable = (options.status ?? 0) >= 500 || options.status === 429 || RETRYABLE_TYPES.has(options.awsType ?? "");
+    this.retryable = (options.status ?? 0) >= 500 || options.status === 429 ||
+      RETRYABLE_TYPES.has(options.awsType ?? "");
   }
 }
 

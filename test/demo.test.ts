@@ -40,5 +40,8 @@ test("the demo runs the seed's KMS sequence on the local stack and prints the se
     assert.ok(found >= 0, `missing, or out of order: ${step}\n${out}`);
     at += found;
   }
-  assert.match(out, /Local stack on loopback: Cerberus http:\/\/127\.0\.0\.1:\d+, KMS http:\/\/127\.0\.0\.1:\d+, IMDS http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(
+    out,
+    /Local stack on loopback: Cerberus http:\/\/127\.0\.0\.1:\d+, KMS http:\/\/127\.0\.0\.1:\d+, IMDS http:\/\/127\.0\.0\.1:\d+/,
+  );
 });

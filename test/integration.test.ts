@@ -4,8 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createCerberusClient, kmsAuth, AuthenticationError, CerberusApiError, type CerberusEvent, type KmsAuthOptions } from "../mod.ts";
-import { startLocalStack, type LocalStack } from "../src/testing/mod.ts";
+import {
+  AuthenticationError,
+  CerberusApiError,
+  type CerberusEvent,
+  createCerberusClient,
+  kmsAuth,
+  type KmsAuthOptions,
+} from "../mod.ts";
+import { type LocalStack, startLocalStack } from "../src/testing/mod.ts";
 
 let stack: LocalStack;
 
@@ -55,7 +62,9 @@ describe("KMS auth over the loopback stack", () => {
 
   test("explicit principal and static credentials (no metadata)", async () => {
     const credentials = stack.seed.roleCredentials(stack.defaults!.roles.app.arn);
-    const { cerberus } = client({ principalArn: stack.defaults!.roles.app.arn, credentials, region: "us-west-2" }, { AWS_EC2_METADATA_DISABLED: "true" });
+    const { cerberus } = client({ principalArn: stack.defaults!.roles.app.arn, credentials, region: "us-west-2" }, {
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
     assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
   });
 
@@ -69,13 +78,19 @@ describe("KMS auth over the loopback stack", () => {
 
   test("on ECS with an explicit principal, the container supplies its credentials", async () => {
     const container = stack.defaults!.container;
-    const { cerberus } = client({ principalArn: stack.defaults!.roles.app.arn }, { ...container.env, AWS_EC2_METADATA_DISABLED: "true" });
+    const { cerberus } = client({ principalArn: stack.defaults!.roles.app.arn }, {
+      ...container.env,
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
     assert.equal((await cerberus.whoami()).principal, stack.defaults!.roles.app.arn);
   });
 
   test("container credentials without the authorization token are refused, and say so", async () => {
     const container = stack.defaults!.container;
-    const { cerberus } = client({}, { AWS_CONTAINER_CREDENTIALS_FULL_URI: container.fullUri, AWS_EC2_METADATA_DISABLED: "true" });
+    const { cerberus } = client({}, {
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: container.fullUri,
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
     const error = await cerberus.whoami().catch((e: unknown) => e);
     assert.ok(error instanceof AuthenticationError);
     assert.match(error.message, /container credentials endpoint answered HTTP 40[13]/);
@@ -156,7 +171,9 @@ describe("KMS auth over the loopback stack", () => {
   test("200 concurrent first calls over sockets: one authentication, one KMS call", async () => {
     stack.requests.clear();
     const { cerberus, events } = client();
-    const results = await Promise.all(Array.from({ length: 200 }, () => cerberus.readSecret(stack.defaults!.secretPath)));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => cerberus.readSecret(stack.defaults!.secretPath)),
+    );
     assert.equal(results.length, 200);
     assert.equal(events.filter((e) => e.type === "auth.success").length, 1);
     assert.equal(events.filter((e) => e.type === "kms.decrypt").length, 1);

@@ -34,7 +34,9 @@ const ALL = [...TESTS, ...CHECKS];
 
 const args = process.argv.slice(2);
 const dashdash = args.indexOf("--");
-const selected = (dashdash === -1 ? args : args.slice(0, dashdash)).filter(Boolean).flatMap((a) => (a === "all" ? ALL : [a]));
+const selected = (dashdash === -1 ? args : args.slice(0, dashdash)).filter(Boolean).flatMap((
+  a,
+) => (a === "all" ? ALL : [a]));
 const explicitFiles = dashdash === -1 ? [] : args.slice(dashdash + 1);
 for (const name of selected) {
   if (!ALL.includes(name)) {
@@ -112,7 +114,11 @@ function exec(command, argv) {
     }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
-      resolve({ code: -1, text: `${text}\n[run] cannot start ${command}: ${error.message}\n`, ms: Date.now() - started });
+      resolve({
+        code: -1,
+        text: `${text}\n[run] cannot start ${command}: ${error.message}\n`,
+        ms: Date.now() - started,
+      });
     });
     child.on("close", (code, signal) => {
       running.delete(child.pid);
@@ -187,7 +193,11 @@ for (const name of runners) {
     results.push({ name, passed: 0, failed: 1, note: "no test files found", ms: 0 });
     continue;
   }
-  console.log(`\n[run] ${name}: ${plan.cmd[0].startsWith(root) ? relative(root, plan.cmd[0]) : plan.cmd[0]} ${plan.cmd[1].join(" ")}\n`);
+  console.log(
+    `\n[run] ${name}: ${plan.cmd[0].startsWith(root) ? relative(root, plan.cmd[0]) : plan.cmd[0]} ${
+      plan.cmd[1].join(" ")
+    }\n`,
+  );
   const { code, text, ms } = await exec(...plan.cmd);
   // deno-lint-ignore no-control-regex
   const counts = plan.parse(text.replace(/\x1b\[[0-9;]*m/g, ""));
@@ -211,7 +221,9 @@ for (const name of runners) {
 console.log("\n[run] summary");
 for (const r of results) {
   console.log(
-    `[run]   ${r.name.padEnd(9)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${(r.ms / 1000).toFixed(1)} s${r.note ? `  (${r.note})` : ""}`,
+    `[run]   ${r.name.padEnd(9)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${
+      (r.ms / 1000).toFixed(1)
+    } s${r.note ? `  (${r.note})` : ""}`,
   );
 }
 const passed = results.reduce((n, r) => n + r.passed, 0);

@@ -10,10 +10,16 @@ import { kmsAuth, type KmsAuthOptions } from "../src/auth/kms-auth.ts";
 import type { AuthProvider } from "../src/auth/provider.ts";
 import { CerberusToken } from "../src/auth/token.ts";
 import { awsHost } from "../src/aws/host.ts";
-import { createCerberusClient, type CerberusClient, type CerberusClientOptions } from "../src/client/client.ts";
+import { type CerberusClient, type CerberusClientOptions, createCerberusClient } from "../src/client/client.ts";
 import type { CerberusEvent } from "../src/events.ts";
 import type { RuntimeEnvironment } from "../src/runtime/types.ts";
-import { createLocalStack, ManualClock, type DefaultSeed, type LocalStack, type LocalStackOptions } from "../src/testing/mod.ts";
+import {
+  createLocalStack,
+  type DefaultSeed,
+  type LocalStack,
+  type LocalStackOptions,
+  ManualClock,
+} from "../src/testing/mod.ts";
 import type { HttpTransport } from "../src/transport.ts";
 
 /** A request as the client sent it (before the stack saw it). */
@@ -37,8 +43,18 @@ function recording(transport: HttpTransport): { transport: HttpTransport; sent: 
   return {
     sent,
     transport: (url, init) => {
-      const body = init.body === undefined ? "" : typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body);
-      sent.push({ url: new URL(url), method: init.method, headers: new Headers(init.headers), body, redirect: init.redirect });
+      const body = init.body === undefined
+        ? ""
+        : typeof init.body === "string"
+        ? init.body
+        : new TextDecoder().decode(init.body);
+      sent.push({
+        url: new URL(url),
+        method: init.method,
+        headers: new Headers(init.headers),
+        body,
+        redirect: init.redirect,
+      });
       return transport(url, init);
     },
   };
@@ -114,7 +130,9 @@ export function onlyAppRole(world: Pick<World, "stack" | "defaults">): void {
 
 /** The JSON bodies of the KMS auth requests (v2 and v1), in order. */
 export function authBodies(sent: Sent[]): Record<string, string>[] {
-  return sent.filter((s) => s.method === "POST" && /^\/v[12]\/auth\//.test(s.url.pathname)).map((s) => JSON.parse(s.body));
+  return sent.filter((s) => s.method === "POST" && /^\/v[12]\/auth\//.test(s.url.pathname)).map((s) =>
+    JSON.parse(s.body)
+  );
 }
 
 /** The tokens the client sent in `X-Cerberus-Token`, distinct, in order. */
@@ -123,8 +141,15 @@ export function sentTokens(sent: Sent[]): string[] {
 }
 
 /** How many requests the stack logged for `service`, optionally of `method` on paths starting with `path`. */
-export function logged(stack: LocalStack, service: "cerberus" | "kms" | "imds" | "sts" | "ecs", method?: string, path?: string): number {
-  return stack.requests.entries(service).filter((e) => (!method || e.method === method) && (!path || e.path.startsWith(path))).length;
+export function logged(
+  stack: LocalStack,
+  service: "cerberus" | "kms" | "imds" | "sts" | "ecs",
+  method?: string,
+  path?: string,
+): number {
+  return stack.requests.entries(service).filter((e) =>
+    (!method || e.method === method) && (!path || e.path.startsWith(path))
+  ).length;
 }
 
 /** A token with a lease of `lease` seconds from `now`. */

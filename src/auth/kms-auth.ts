@@ -6,18 +6,26 @@
  * @module
  */
 import * as v from "valibot";
-import { sealCredentials, type AwsCredentials, type AwsCredentialSource } from "../aws/credentials.ts";
+import { type AwsCredentials, type AwsCredentialSource, sealCredentials } from "../aws/credentials.ts";
 import { checkRegion, serviceEndpoint } from "../aws/endpoints.ts";
 import type { HostPrincipal } from "../aws/host.ts";
 import { kmsDecrypt } from "../aws/kms.ts";
 import { callCerberus, decodeAnswer } from "../client/request.ts";
-import { AbortedError, AuthenticationError, CerberusApiError, InvalidInputError, TransportError, type AuthAttempt, type CerberusEdgeError } from "../errors.ts";
+import {
+  AbortedError,
+  type AuthAttempt,
+  AuthenticationError,
+  CerberusApiError,
+  type CerberusEdgeError,
+  InvalidInputError,
+  TransportError,
+} from "../errors.ts";
 import { isBase64 } from "../internal/base64.ts";
 import { emit } from "../internal/events.ts";
 import { asLibraryError, describeError } from "../internal/failure.ts";
 import { retry } from "../internal/retry.ts";
 import type { AuthContext, AuthProvider } from "./provider.ts";
-import { tokenFromPlaintext, type CerberusToken } from "./token.ts";
+import { type CerberusToken, tokenFromPlaintext } from "./token.ts";
 
 /** Options of {@link kmsAuth}. */
 export interface KmsAuthOptions {
@@ -53,19 +61,28 @@ const AuthData = v.object({ auth_data: v.pipe(v.string(), v.check(isBase64, "aut
  */
 export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
   const field = (name: string) => ({ field: `kmsAuth.${name}` });
-  if (options === null || typeof options !== "object") throw new InvalidInputError("must be an object", { field: "kmsAuth options" });
+  if (options === null || typeof options !== "object") {
+    throw new InvalidInputError("must be an object", { field: "kmsAuth options" });
+  }
   const version = options.version ?? 2;
   if (version !== 1 && version !== 2) throw new InvalidInputError("must be 1 or 2", field("version"));
   if (options.region !== undefined) checkRegion(options.region, "kmsAuth.region");
   if (options.fallbackRegions !== undefined && !Array.isArray(options.fallbackRegions)) {
     throw new InvalidInputError("must be an array of region names", field("fallbackRegions"));
   }
-  const fallbackRegions = (options.fallbackRegions ?? []).map((r, i) => checkRegion(r, `kmsAuth.fallbackRegions[${i}]`));
+  const fallbackRegions = (options.fallbackRegions ?? []).map((r, i) =>
+    checkRegion(r, `kmsAuth.fallbackRegions[${i}]`)
+  );
   if (options.principalArn !== undefined && !ARN.test(options.principalArn)) {
-    throw new InvalidInputError("is not an IAM role or user ARN like arn:aws:iam::123456789012:role/name", field("principalArn"));
+    throw new InvalidInputError(
+      "is not an IAM role or user ARN like arn:aws:iam::123456789012:role/name",
+      field("principalArn"),
+    );
   }
   const source = options.credentials;
-  const credentials = typeof source === "function" || source === undefined ? source : sealCredentials(source, "kmsAuth.credentials", "config");
+  const credentials = typeof source === "function" || source === undefined
+    ? source
+    : sealCredentials(source, "kmsAuth.credentials", "config");
   const settings: Settings = { ...options, version, fallbackRegions, credentials };
   return { method: version === 2 ? "kms" : "kms-v1", authenticate: (context) => authenticate(settings, context) };
 }
@@ -77,9 +94,12 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
   const method = o.version === 2 ? "kms" : "kms-v1";
   const host = context.host;
   if (!o.principalArn && !host) {
-    throw new InvalidInputError("is needed where the runtime cannot discover an AWS host (the edge); on EC2 or ECS import cerberus-edge, which does", {
-      field: "kmsAuth.principalArn",
-    });
+    throw new InvalidInputError(
+      "is needed where the runtime cannot discover an AWS host (the edge); on EC2 or ECS import cerberus-edge, which does",
+      {
+        field: "kmsAuth.principalArn",
+      },
+    );
   }
   // Cerberus's order: the account and roles first, then the region to ask for.
   const candidates = o.principalArn
@@ -97,7 +117,14 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
       try {
         const token = await authenticateAs(candidate, attemptRegion, o, context, startedAt);
         const info = token.info;
-        emit(context.onEvent, { type: "auth.success", method, principal: info.principal, region: attemptRegion, expiresAt: info.expiresAt, policies: [...info.policies] });
+        emit(context.onEvent, {
+          type: "auth.success",
+          method,
+          principal: info.principal,
+          region: attemptRegion,
+          expiresAt: info.expiresAt,
+          policies: [...info.policies],
+        });
         return token;
       } catch (error) {
         // An abort or a setting that is wrong fails every candidate alike: say so once.
@@ -105,12 +132,20 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
         const failure = asLibraryError(error, "cerberus-auth", "authentication");
         const reason = describeError(failure);
         attempts.push({ principal: candidate.principalArn, region: attemptRegion, reason, error: failure });
-        emit(context.onEvent, { type: "auth.failure", principal: candidate.principalArn, region: attemptRegion, reason });
+        emit(context.onEvent, {
+          type: "auth.failure",
+          principal: candidate.principalArn,
+          region: attemptRegion,
+          reason,
+        });
         if (isPrincipalRefused(failure)) refused.add(candidate.principalArn);
       }
     }
   }
-  throw new AuthenticationError(`KMS authentication failed for every principal (${candidates.length} tried in ${regions.join(", ")}):`, { attempts });
+  throw new AuthenticationError(
+    `KMS authentication failed for every principal (${candidates.length} tried in ${regions.join(", ")}):`,
+    { attempts },
+  );
 }
 
 /** The region, per Cerberus's advice: the option, the environment, then where the instance runs. */
@@ -125,7 +160,12 @@ async function resolveRegion(o: Settings, context: AuthContext, fromHost: boolea
     if (value) return found(checkRegion(value, name), "env");
   }
   const region = fromHost ? await context.host?.region(context) : undefined;
-  if (!region) throw new InvalidInputError("no region: pass one or set AWS_REGION (KMS auth decrypts in the region the process runs in)", { field: "kmsAuth.region" });
+  if (!region) {
+    throw new InvalidInputError(
+      "no region: pass one or set AWS_REGION (KMS auth decrypts in the region the process runs in)",
+      { field: "kmsAuth.region" },
+    );
+  }
   return found(region, "identity-document");
 }
 
@@ -148,13 +188,22 @@ async function explicitCredentials(o: Settings, context: AuthContext): Promise<A
   }
   const fromHost = source ?? context.host?.credentials(context);
   if (fromHost) return fromHost;
-  throw new InvalidInputError("none given, and the host has none (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unset, no container endpoint)", {
-    field: "kmsAuth.credentials",
-    step: "credentials",
-  });
+  throw new InvalidInputError(
+    "none given, and the host has none (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unset, no container endpoint)",
+    {
+      field: "kmsAuth.credentials",
+      step: "credentials",
+    },
+  );
 }
 
-async function authenticateAs(candidate: HostPrincipal, region: string, o: Settings, context: AuthContext, startedAt: number): Promise<CerberusToken> {
+async function authenticateAs(
+  candidate: HostPrincipal,
+  region: string,
+  o: Settings,
+  context: AuthContext,
+  startedAt: number,
+): Promise<CerberusToken> {
   const call = {
     method: "POST",
     step: "cerberus-auth",
@@ -162,14 +211,18 @@ async function authenticateAs(candidate: HostPrincipal, region: string, o: Setti
     signal: context.signal,
     ...(o.version === 2
       ? { path: "/v2/auth/iam-principal", json: { iam_principal_arn: candidate.principalArn, region } }
-      : { path: "/v1/auth/iam-role", json: { account_id: candidate.accountId, role_name: candidate.roleName, region } }),
+      : {
+        path: "/v1/auth/iam-role",
+        json: { account_id: candidate.accountId, role_name: candidate.roleName, region },
+      }),
   } as const;
   // Asking for auth_data is safe to repeat, and a keep-alive socket the server just closed
   // fails a POST without a transport-level retry: one more try on a connection error.
   const answer = await retry(() => callCerberus(context, call), { attempts: 2, baseDelayMs: 0, maxDelayMs: 0 }, {
     clock: context.http.clock,
     signal: context.signal,
-    aborted: (reason) => new AbortedError("authentication was aborted by the caller", { step: "cerberus-auth", cause: reason }),
+    aborted: (reason) =>
+      new AbortedError("authentication was aborted by the caller", { step: "cerberus-auth", cause: reason }),
     retryable: (error) => error instanceof TransportError && error.code !== "TIMEOUT",
   });
   const { auth_data } = decodeAnswer(answer, AuthData, call);
@@ -185,7 +238,12 @@ async function authenticateAs(candidate: HostPrincipal, region: string, o: Setti
     onEvent: context.onEvent,
   });
   try {
-    return tokenFromPlaintext(plaintext, { method: o.version === 2 ? "kms" : "kms-v1", principal: candidate.principalArn, region, startedAt });
+    return tokenFromPlaintext(plaintext, {
+      method: o.version === 2 ? "kms" : "kms-v1",
+      principal: candidate.principalArn,
+      region,
+      startedAt,
+    });
   } finally {
     plaintext.fill(0);
   }
@@ -193,5 +251,6 @@ async function authenticateAs(candidate: HostPrincipal, region: string, o: Setti
 
 /** Failures that another region will not change: the principal or its credentials are refused. */
 function isPrincipalRefused(error: CerberusEdgeError): boolean {
-  return (error instanceof CerberusApiError && error.codes.includes(99216)) || error.step === "credentials" || error.step === "metadata";
+  return (error instanceof CerberusApiError && error.codes.includes(99216)) || error.step === "credentials" ||
+    error.step === "metadata";
 }

@@ -6,7 +6,7 @@
  */
 import { AbortedError } from "../errors.ts";
 import type { EventListener } from "../events.ts";
-import { cachedUntil, type Cached } from "../internal/cache.ts";
+import { type Cached, cachedUntil } from "../internal/cache.ts";
 import type { Clock } from "../clock.ts";
 import { emit } from "../internal/events.ts";
 import type { CerberusToken } from "./token.ts";
@@ -23,14 +23,21 @@ export function refreshMarginMs(leaseSeconds: number): number {
  * A token cache on {@link cachedUntil}: within the refresh margin the current token is served
  * while one refresh runs in the background; once expired, callers wait for the refresh.
  */
-export function createTokenStore(authenticate: () => Promise<CerberusToken>, clock: Clock, onEvent?: EventListener): Cached<CerberusToken> {
+export function createTokenStore(
+  authenticate: () => Promise<CerberusToken>,
+  clock: Clock,
+  onEvent?: EventListener,
+): Cached<CerberusToken> {
   const store: Cached<CerberusToken> = cachedUntil(authenticate, {
     clock,
     refreshAt: (t) => t.info.expiresAt.getTime() - refreshMarginMs(t.info.leaseDurationSeconds),
     expiresAt: (t) => t.info.expiresAt.getTime(),
-    aborted: (reason) => new AbortedError("waiting for authentication was aborted by the caller", { step: "token", cause: reason }),
+    aborted: (reason) =>
+      new AbortedError("waiting for authentication was aborted by the caller", { step: "token", cause: reason }),
     onLoad: (reason) => {
-      if (reason === "expiring" || store.peek()) emit(onEvent, { type: "token.refresh", reason: reason === "expiring" ? "expiring" : "expired" });
+      if (reason === "expiring" || store.peek()) {
+        emit(onEvent, { type: "token.refresh", reason: reason === "expiring" ? "expiring" : "expired" });
+      }
     },
   });
   return {

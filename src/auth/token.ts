@@ -73,7 +73,10 @@ const AuthPayload = v.object({
   metadata: v.nullish(v.pipe(v.unknown(), v.check(isRecord, "metadata is not an object")), {}),
   lease_duration: v.pipe(
     v.number(),
-    v.check((n) => Number.isInteger(n) && n >= 0 && n <= 31_536_000, "lease_duration is not a whole number of seconds from 0 to a year"),
+    v.check(
+      (n) => Number.isInteger(n) && n >= 0 && n <= 31_536_000,
+      "lease_duration is not a whole number of seconds from 0 to a year",
+    ),
   ),
   renewable: v.nullish(v.boolean(), false),
 });

@@ -5,14 +5,14 @@
  */
 import * as v from "valibot";
 import { AbortedError, AwsError, InvalidInputError, TransportError } from "../errors.ts";
-import { cachedUntil, type Cached } from "../internal/cache.ts";
-import { matching, decodeJson } from "../internal/decode.ts";
+import { type Cached, cachedUntil } from "../internal/cache.ts";
+import { decodeJson, matching } from "../internal/decode.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
-import { BODY_LIMITS, send, type HttpContext } from "../internal/http.ts";
+import { BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
 import { retry } from "../internal/retry.ts";
 import { readSettingFile } from "../internal/files.ts";
 import { isLoopbackHost } from "../internal/text.ts";
-import { sealCredentials, type AwsCredentials } from "./credentials.ts";
+import { type AwsCredentials, sealCredentials } from "./credentials.ts";
 
 /** Container credentials, with the task role's ARN when the endpoint names it (ECS does). */
 export interface ContainerCredentials extends AwsCredentials {
@@ -35,7 +35,9 @@ const ContainerResponse = v.object({
   AccessKeyId: matching(/^[\x21-\x7e]{16,128}$/, "AccessKeyId is malformed"),
   SecretAccessKey: matching(/./, "SecretAccessKey is empty"),
   Token: v.optional(matching(/^[\x21-\x7e]+$/, "Token is malformed")),
-  Expiration: v.optional(v.pipe(v.string(), v.check((s) => Number.isFinite(Date.parse(s)), "Expiration is not a timestamp"))),
+  Expiration: v.optional(
+    v.pipe(v.string(), v.check((s) => Number.isFinite(Date.parse(s)), "Expiration is not a timestamp")),
+  ),
   RoleArn: v.optional(v.string()),
 });
 
@@ -48,11 +50,18 @@ export function hasContainerEndpoint(env: (name: string) => string | undefined):
 export function containerEndpoint(env: (name: string) => string | undefined): string {
   const relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
   if (relative) {
-    if (!relative.startsWith("/")) throw new InvalidInputError("must start with /", { field: "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", step });
+    if (!relative.startsWith("/")) {
+      throw new InvalidInputError("must start with /", { field: "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", step });
+    }
     return `http://169.254.170.2${relative}`;
   }
   const full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-  const url = endpointUrl(full, "AWS_CONTAINER_CREDENTIALS_FULL_URI", (host) => isLoopbackHost(host) || CONTAINER_HOSTS.has(host), step);
+  const url = endpointUrl(
+    full,
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    (host) => isLoopbackHost(host) || CONTAINER_HOSTS.has(host),
+    step,
+  );
   return url.href;
 }
 
@@ -70,16 +79,26 @@ export function containerCredentials(http: HttpContext, where: ContainerEnvironm
     const headers: Record<string, string> = { Accept: "application/json" };
     if (authorization) {
       const field = file ? "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" : "AWS_CONTAINER_AUTHORIZATION_TOKEN";
-      if (!/^[\x20-\x7e]+$/.test(authorization)) throw new InvalidInputError("holds characters a header cannot carry", { field, step });
+      if (!/^[\x20-\x7e]+$/.test(authorization)) {
+        throw new InvalidInputError("holds characters a header cannot carry", { field, step });
+      }
       headers.Authorization = authorization;
     } else if (file) {
       throw new InvalidInputError("names an empty file", { field: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", step });
     }
     const answer = await retry(
       async () => {
-        const answer = await send(http, url, { method: "GET", headers }, { step, timeoutMs: 2000, limit: BODY_LIMITS.aws });
+        const answer = await send(http, url, { method: "GET", headers }, {
+          step,
+          timeoutMs: 2000,
+          limit: BODY_LIMITS.aws,
+        });
         if (answer.status !== 200) {
-          throw new AwsError(`the container credentials endpoint answered HTTP ${answer.status}`, { step, service: "container", status: answer.status });
+          throw new AwsError(`the container credentials endpoint answered HTTP ${answer.status}`, {
+            step,
+            service: "container",
+            status: answer.status,
+          });
         }
         return answer;
       },
@@ -90,8 +109,12 @@ export function containerCredentials(http: HttpContext, where: ContainerEnvironm
         retryable: (error) => error instanceof TransportError || (error instanceof AwsError && error.retryable),
       },
     );
-    const out = decodeJson(answer.body, ContainerResponse, (problem) =>
-      new AwsError(`the container credentials ${problem}`, { step, service: "container", status: 200 }), answer.headers.get("content-type"));
+    const out = decodeJson(
+      answer.body,
+      ContainerResponse,
+      (problem) => new AwsError(`the container credentials ${problem}`, { step, service: "container", status: 200 }),
+      answer.headers.get("content-type"),
+    );
     return sealCredentials<ContainerCredentials>(
       {
         accessKeyId: out.AccessKeyId,
@@ -106,6 +129,7 @@ export function containerCredentials(http: HttpContext, where: ContainerEnvironm
   return cachedUntil(load, {
     clock: http.clock,
     refreshAt: (c) => (c.expiration ? c.expiration.getTime() - 5 * 60_000 : Number.POSITIVE_INFINITY),
-    aborted: (reason) => new AbortedError("reading container credentials was aborted by the caller", { step, cause: reason }),
+    aborted: (reason) =>
+      new AbortedError("reading container credentials was aborted by the caller", { step, cause: reason }),
   });
 }

@@ -29,16 +29,30 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
  * properties, but redacted in `console.log`, `util.inspect`, `JSON.stringify` and `String()`.
  * Extra fields (a container's `roleArn`) are kept.
  */
-export function sealCredentials<C extends AwsCredentials>(credentials: C, field: string, step: Step = "credentials"): C {
+export function sealCredentials<C extends AwsCredentials>(
+  credentials: C,
+  field: string,
+  step: Step = "credentials",
+): C {
   if (!credentials || typeof credentials !== "object") {
     throw new InvalidInputError("must be an object with accessKeyId and secretAccessKey", { field, step });
   }
   if (Object.hasOwn(credentials, inspect)) return credentials;
   const c = credentials as AwsCredentials;
-  if (!isHeaderSafe(c.accessKeyId)) throw new InvalidInputError("must be a non-empty string of visible ASCII characters", { field: `${field}.accessKeyId`, step });
-  if (typeof c.secretAccessKey !== "string" || c.secretAccessKey === "") throw new InvalidInputError("must be a non-empty string", { field: `${field}.secretAccessKey`, step });
+  if (!isHeaderSafe(c.accessKeyId)) {
+    throw new InvalidInputError("must be a non-empty string of visible ASCII characters", {
+      field: `${field}.accessKeyId`,
+      step,
+    });
+  }
+  if (typeof c.secretAccessKey !== "string" || c.secretAccessKey === "") {
+    throw new InvalidInputError("must be a non-empty string", { field: `${field}.secretAccessKey`, step });
+  }
   if (c.sessionToken !== undefined && !isHeaderSafe(c.sessionToken)) {
-    throw new InvalidInputError("must be a string of visible ASCII characters when given", { field: `${field}.sessionToken`, step });
+    throw new InvalidInputError("must be a string of visible ASCII characters when given", {
+      field: `${field}.sessionToken`,
+      step,
+    });
   }
   if (c.expiration !== undefined && !(c.expiration instanceof Date && Number.isFinite(c.expiration.getTime()))) {
     throw new InvalidInputError("must be a valid Date when given", { field: `${field}.expiration`, step });
@@ -54,7 +68,9 @@ export function sealCredentials<C extends AwsCredentials>(credentials: C, field:
     Object.defineProperty(out, key, { value: (credentials as unknown as Record<string, unknown>)[key] });
   }
   const hidden = { toJSON: () => shown, toString: () => "[AwsCredentials]", [inspect]: () => shown };
-  for (const key of Reflect.ownKeys(hidden)) Object.defineProperty(out, key, { value: hidden[key as keyof typeof hidden] });
+  for (const key of Reflect.ownKeys(hidden)) {
+    Object.defineProperty(out, key, { value: hidden[key as keyof typeof hidden] });
+  }
   return Object.freeze(out) as unknown as C;
 }
 

@@ -11,7 +11,7 @@ import { AuthenticationError, InvalidInputError } from "../errors.ts";
 import { emit } from "../internal/events.ts";
 import { describeError } from "../internal/failure.ts";
 import { containerCredentials, hasContainerEndpoint } from "./container.ts";
-import { sealCredentials, type AwsCredentials } from "./credentials.ts";
+import { type AwsCredentials, sealCredentials } from "./credentials.ts";
 import { createInstanceMetadata } from "./imds.ts";
 
 /** A principal this host can act as, and where its credentials come from. */
@@ -39,7 +39,9 @@ export interface AwsHost {
 const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/([\w+=,.@/-]+)$/;
 const INSTANCE_PROFILE = /^arn:(aws[a-z-]*):iam::(\d{12}):instance-profile\/([\w+=,.@/-]+)$/;
 
-const imds = (context: AuthContext) => (context.state.imds ??= createInstanceMetadata(context.http, context.env, context.onEvent));
+const imds = (
+  context: AuthContext,
+) => (context.state.imds ??= createInstanceMetadata(context.http, context.env, context.onEvent));
 const container = (context: AuthContext) => (context.state.container ??= containerCredentials(context.http, context));
 
 /** The host as the AWS SDKs see it: the container endpoint when configured, else instance metadata. */
@@ -52,26 +54,41 @@ export const awsHost: AwsHost = {
         arn = (await source.get(context.signal)).roleArn;
       } catch (error) {
         if (error instanceof InvalidInputError) throw error; // a wrong setting, said once as itself
-        throw new AuthenticationError(`could not read the container credentials (${describeError(error)})`, { cause: error });
+        throw new AuthenticationError(`could not read the container credentials (${describeError(error)})`, {
+          cause: error,
+        });
       }
       const match = ROLE_ARN.exec(arn ?? "");
       if (!match) {
-        throw new InvalidInputError("the container credentials endpoint names no IAM role (no RoleArn, as on EKS Pod Identity); pass principalArn", {
-          field: "kmsAuth.principalArn",
-        });
+        throw new InvalidInputError(
+          "the container credentials endpoint names no IAM role (no RoleArn, as on EKS Pod Identity); pass principalArn",
+          {
+            field: "kmsAuth.principalArn",
+          },
+        );
       }
       const [principalArn, , accountId = "", name = ""] = match;
-      return [{ principalArn, accountId, roleName: name.slice(name.lastIndexOf("/") + 1), credentials: () => source.get(context.signal) }];
+      return [{
+        principalArn,
+        accountId,
+        roleName: name.slice(name.lastIndexOf("/") + 1),
+        credentials: () => source.get(context.signal),
+      }];
     }
     const metadata = imds(context);
     let profileArn: string;
     let roleNames: string[];
     try {
-      [profileArn, roleNames] = await Promise.all([metadata.instanceProfileArn(context.signal), metadata.roleNames(context.signal)]);
+      [profileArn, roleNames] = await Promise.all([
+        metadata.instanceProfileArn(context.signal),
+        metadata.roleNames(context.signal),
+      ]);
     } catch (error) {
       if (error instanceof InvalidInputError) throw error;
       throw new AuthenticationError(
-        `could not discover the instance's IAM roles from instance metadata (${describeError(error)}); on a host that is not EC2 pass kmsAuth({ principalArn, credentials })`,
+        `could not discover the instance's IAM roles from instance metadata (${
+          describeError(error)
+        }); on a host that is not EC2 pass kmsAuth({ principalArn, credentials })`,
         { cause: error },
       );
     }
@@ -94,7 +111,9 @@ export const awsHost: AwsHost = {
     } catch (error) {
       if (error instanceof InvalidInputError) throw error;
       throw new AuthenticationError(
-        `KMS authentication needs a region: none was given, AWS_REGION is unset, and the instance identity document could not be read (${describeError(error)})`,
+        `KMS authentication needs a region: none was given, AWS_REGION is unset, and the instance identity document could not be read (${
+          describeError(error)
+        })`,
         { cause: error },
       );
     }

@@ -8,7 +8,7 @@ import { AbortedError, AwsError, PayloadError, TransportError } from "../errors.
 import { decodeBase64, isBase64 } from "../internal/base64.ts";
 import { check, matching, parseJson, text } from "../internal/decode.ts";
 import { emit } from "../internal/events.ts";
-import { BODY_LIMITS, send, type HttpContext } from "../internal/http.ts";
+import { BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
 import { retry } from "../internal/retry.ts";
 import { sanitize } from "../internal/text.ts";
 import type { EventListener } from "../events.ts";
@@ -52,7 +52,12 @@ const KmsErrorBody = v.object({
   Message: v.nullish(v.string()),
 });
 
-const SKEW_ERRORS = new Set(["InvalidSignatureException", "RequestExpired", "RequestTimeTooSkewed", "SignatureDoesNotMatch"]);
+const SKEW_ERRORS = new Set([
+  "InvalidSignatureException",
+  "RequestExpired",
+  "RequestTimeTooSkewed",
+  "SignatureDoesNotMatch",
+]);
 
 /**
  * Decrypts with `TrentService.Decrypt`: throttling, 5xx and network failures are retried
@@ -131,5 +136,10 @@ export function kmsError(status: number, body: unknown): AwsError {
   }
   const type = sanitize(parsed.value.__type.slice(parsed.value.__type.lastIndexOf("#") + 1), 80);
   const detail = sanitize(parsed.value.message ?? parsed.value.Message ?? "");
-  return new AwsError(`KMS ${type} (HTTP ${status})${detail ? `: ${detail}` : ""}`, { step: "kms-decrypt", service: "kms", status, awsType: type });
+  return new AwsError(`KMS ${type} (HTTP ${status})${detail ? `: ${detail}` : ""}`, {
+    step: "kms-decrypt",
+    service: "kms",
+    status,
+    awsType: type,
+  });
 }

@@ -56,6 +56,9 @@ export async function signPost(input: SignInput): Promise<Record<string, string>
     return headers;
   } catch (error) {
     // aws4fetch and Headers may quote the offending value in their messages: keep only the name.
-    throw new CerberusEdgeError(`signing the ${input.service.toUpperCase()} request failed`, { step: input.step, cause: foreignCause(error) });
+    throw new CerberusEdgeError(`signing the ${input.service.toUpperCase()} request failed`, {
+      step: input.step,
+      cause: foreignCause(error),
+    });
   }
 }

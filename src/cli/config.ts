@@ -46,15 +46,20 @@ export function readConfig(env: EnvLookup): CliConfig {
   const urlVariable = read(env, "CERBERUS_URL") !== undefined ? "CERBERUS_URL" : "CERBERUS_ADDR";
   const rawUrl = read(env, urlVariable);
   if (rawUrl === undefined) {
-    throw new InvalidInputError("is not set (nor CERBERUS_ADDR); set it to the Cerberus base URL, e.g. https://cerberus.example.com", {
-      field: "CERBERUS_URL",
-    });
+    throw new InvalidInputError(
+      "is not set (nor CERBERUS_ADDR); set it to the Cerberus base URL, e.g. https://cerberus.example.com",
+      {
+        field: "CERBERUS_URL",
+      },
+    );
   }
   const url = endpointUrl(rawUrl, urlVariable, "loopback");
 
   const rawAuth = read(env, "CERBERUS_AUTH")?.toLowerCase() ?? "kms";
   if (rawAuth !== "kms" && rawAuth !== "kms-v1") {
-    throw new InvalidInputError(`"${sanitize(rawAuth, 40)}" is not supported; use kms (the default) or kms-v1`, { field: "CERBERUS_AUTH" });
+    throw new InvalidInputError(`"${sanitize(rawAuth, 40)}" is not supported; use kms (the default) or kms-v1`, {
+      field: "CERBERUS_AUTH",
+    });
   }
 
   const rawRegion = read(env, "CERBERUS_REGION");

@@ -59,7 +59,13 @@ async function main(): Promise<never> {
   await Promise.all(pending);
   if (writeFailure && code === ExitCode.OK) {
     // The result did not reach its destination: a script must not take that for success.
-    if (writeFailure.stream === "stdout") await write(process.stderr, "stderr", `${PROGRAM}: could not write the result to stdout (${writeFailure.code})\n`);
+    if (writeFailure.stream === "stdout") {
+      await write(
+        process.stderr,
+        "stderr",
+        `${PROGRAM}: could not write the result to stdout (${writeFailure.code})\n`,
+      );
+    }
     code = ExitCode.FAILURE;
   }
   process.exit(code);

@@ -7,11 +7,19 @@
 import { createCerberusClient } from "../../mod.ts";
 import { kmsAuth } from "../auth/kms-auth.ts";
 import type { CerberusClient, CerberusClientOptions } from "../client/client.ts";
-import { AuthenticationError, AwsError, CerberusApiError, CerberusEdgeError, InvalidInputError, TransportError, type Step } from "../errors.ts";
+import {
+  AuthenticationError,
+  AwsError,
+  CerberusApiError,
+  CerberusEdgeError,
+  InvalidInputError,
+  type Step,
+  TransportError,
+} from "../errors.ts";
 import type { CerberusEvent } from "../events.ts";
 import { sanitize } from "../internal/text.ts";
 import { VERSION } from "../version.ts";
-import { readConfig, type EnvLookup } from "./config.ts";
+import { type EnvLookup, readConfig } from "./config.ts";
 
 /** Where the command line writes. `stdout` receives only the result; `stderr` errors and progress. */
 export interface CliIo {
@@ -176,7 +184,12 @@ export function parseArgs(argv: readonly string[]): Invocation {
  * @param io output streams.
  * @param options the client factory (tests).
  */
-export async function run(argv: readonly string[], env: EnvLookup, io: CliIo, options: RunOptions = {}): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  env: EnvLookup,
+  io: CliIo,
+  options: RunOptions = {},
+): Promise<number> {
   let invocation: Invocation;
   try {
     invocation = parseArgs(argv);
@@ -212,7 +225,10 @@ export async function run(argv: readonly string[], env: EnvLookup, io: CliIo, op
 }
 
 /** Runs one command and returns what goes to stdout. */
-async function execute(client: CerberusClient, invocation: Exclude<Invocation, { command: "help" | "version" }>): Promise<string> {
+async function execute(
+  client: CerberusClient,
+  invocation: Exclude<Invocation, { command: "help" | "version" }>,
+): Promise<string> {
   switch (invocation.command) {
     case "read": {
       if (invocation.key === undefined) {
@@ -243,7 +259,15 @@ async function execute(client: CerberusClient, invocation: Exclude<Invocation, {
 }
 
 /** Steps that belong to authentication, where a 401 or 403 means the principal was refused. */
-const AUTH_STEPS: ReadonlySet<Step> = new Set<Step>(["metadata", "credentials", "cerberus-auth", "kms-decrypt", "auth-payload", "sts-sign", "token"]);
+const AUTH_STEPS: ReadonlySet<Step> = new Set<Step>([
+  "metadata",
+  "credentials",
+  "cerberus-auth",
+  "kms-decrypt",
+  "auth-payload",
+  "sts-sign",
+  "token",
+]);
 
 /**
  * The exit code for an error: 2 usage or configuration ({@link UsageError}, and any
@@ -262,7 +286,9 @@ export function exitCodeOf(error: unknown): number {
     const unavailable = isUnavailable(error.cause) || error.attempts.some((attempt) => isUnavailable(attempt.error));
     return unavailable ? ExitCode.FAILURE : ExitCode.AUTH_FAILED;
   }
-  if (error instanceof CerberusApiError && (error.status === 401 || (error.status === 403 && AUTH_STEPS.has(error.step)))) {
+  if (
+    error instanceof CerberusApiError && (error.status === 401 || (error.status === 403 && AUTH_STEPS.has(error.step)))
+  ) {
     return ExitCode.AUTH_FAILED;
   }
   if (error instanceof CerberusEdgeError && error.code === "NOT_FOUND") return ExitCode.NOT_FOUND;
@@ -290,7 +316,9 @@ function isUnavailable(error: unknown): boolean {
 export function formatError(error: unknown, path?: string): string {
   if (error instanceof AuthenticationError) {
     const summary = oneLine(error.message.split("\n", 1)[0] ?? "").replace(/:$/, "");
-    const attempts = error.attempts.map((a) => `  - ${oneLine(a.principal)} in ${oneLine(a.region)}: ${oneLine(a.reason)}\n`);
+    const attempts = error.attempts.map((a) =>
+      `  - ${oneLine(a.principal)} in ${oneLine(a.region)}: ${oneLine(a.reason)}\n`
+    );
     return `${PROGRAM}: ${summary}\n${attempts.join("")}`;
   }
   if (error instanceof CerberusApiError && error.status === 404 && path !== undefined) {
@@ -324,7 +352,9 @@ export function formatEvent(event: CerberusEvent): string {
     case "auth.failure":
       return `failed as ${event.principal} in ${event.region}: ${oneLine(event.reason)}`;
     case "auth.success":
-      return `authenticated as ${event.principal} in ${event.region}, policies: ${event.policies.join(", ") || "none"}, expires ${event.expiresAt.toISOString()}`;
+      return `authenticated as ${event.principal} in ${event.region}, policies: ${
+        event.policies.join(", ") || "none"
+      }, expires ${event.expiresAt.toISOString()}`;
     case "token.refresh":
       return `token refresh (${event.reason})`;
     case "request.retry":

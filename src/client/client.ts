@@ -8,7 +8,7 @@ import * as v from "valibot";
 import type { AuthContext, AuthProvider, ClientState } from "../auth/provider.ts";
 import { createTokenStore } from "../auth/token-store.ts";
 import type { CerberusToken, TokenInfo } from "../auth/token.ts";
-import { systemClock, type Clock } from "../clock.ts";
+import { type Clock, systemClock } from "../clock.ts";
 import { CerberusApiError, InvalidInputError } from "../errors.ts";
 import type { EventListener } from "../events.ts";
 import { isRecord } from "../internal/decode.ts";
@@ -19,7 +19,7 @@ import type { RuntimeEnvironment } from "../runtime/types.ts";
 import type { HttpTransport } from "../transport.ts";
 import { CLIENT_HEADER } from "../version.ts";
 import { encodeSecretPath } from "./paths.ts";
-import { callCerberus, decodeAnswer, type CerberusCall, type CerberusSession } from "./request.ts";
+import { callCerberus, type CerberusCall, type CerberusSession, decodeAnswer } from "./request.ts";
 
 /** Options of `createCerberusClient`. */
 export interface CerberusClientOptions {
@@ -69,7 +69,9 @@ const ListAnswer = v.object({ data: v.nullish(v.object({ keys: v.nullish(v.array
 const MAX_TIMER_MS = 2_147_483_647;
 
 const noFiles = (path: string) =>
-  Promise.reject(new InvalidInputError(`cannot read ${sanitize(path, 200)}: this runtime has no file system`, { field: "file" }));
+  Promise.reject(
+    new InvalidInputError(`cannot read ${sanitize(path, 200)}: this runtime has no file system`, { field: "file" }),
+  );
 
 /** Creates a client on the runtime given in `options.runtime` (none: no environment, no files, `fetch`). */
 export function createCerberusClient(options: CerberusClientOptions): CerberusClient {
@@ -77,20 +79,34 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
   if (!options.auth || typeof options.auth.authenticate !== "function") {
     throw new InvalidInputError("must be an auth provider such as kmsAuth()", { field: "options.auth" });
   }
-  const baseUrl = endpointUrl(options.url, "url", options.allowInsecureHttp ? "any" : "loopback").href.replace(/\/$/, "");
+  const baseUrl = endpointUrl(options.url, "url", options.allowInsecureHttp ? "any" : "loopback").href.replace(
+    /\/$/,
+    "",
+  );
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (typeof timeoutMs !== "number" || !(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS)) {
-    throw new InvalidInputError(`must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`, { field: "options.timeoutMs" });
+    throw new InvalidInputError(`must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`, {
+      field: "options.timeoutMs",
+    });
   }
   if (options.userAgent !== undefined && !/^[\x20-\x7e]{1,200}$/.test(options.userAgent)) {
     throw new InvalidInputError("must be 1 to 200 printable ASCII characters", { field: "options.userAgent" });
   }
   const runtime = options.runtime;
   const vars = options.env;
-  const env = vars ? (name: string) => (Object.hasOwn(vars, name) && typeof vars[name] === "string" ? vars[name] : undefined) : (name: string) => runtime?.env(name);
+  const env = vars
+    ? (name: string) => (Object.hasOwn(vars, name) && typeof vars[name] === "string" ? vars[name] : undefined)
+    : (name: string) => runtime?.env(name);
   const session: CerberusSession = {
-    http: { transport: options.transport ?? runtime?.transport ?? ((url, init) => fetch(url, init)), clock: options.clock ?? systemClock },
-    cerberus: { baseUrl, timeoutMs, clientHeader: options.userAgent ? `${CLIENT_HEADER} ${options.userAgent}` : CLIENT_HEADER },
+    http: {
+      transport: options.transport ?? runtime?.transport ?? ((url, init) => fetch(url, init)),
+      clock: options.clock ?? systemClock,
+    },
+    cerberus: {
+      baseUrl,
+      timeoutMs,
+      clientHeader: options.userAgent ? `${CLIENT_HEADER} ${options.userAgent}` : CLIENT_HEADER,
+    },
   };
   const state: ClientState = { skew: { offsetMs: 0 } };
   const auth = options.auth;
@@ -124,7 +140,10 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     }
   }
 
-  async function readSecret(path: string, readOptions?: { versionId?: string; signal?: AbortSignal } | null): Promise<Record<string, unknown>> {
+  async function readSecret(
+    path: string,
+    readOptions?: { versionId?: string; signal?: AbortSignal } | null,
+  ): Promise<Record<string, unknown>> {
     const encoded = encodeSecretPath(path, { minSegments: 3 });
     const versionId = readOptions?.versionId;
     if (versionId !== undefined && (typeof versionId !== "string" || !/^[\w-]{1,64}$/.test(versionId))) {
@@ -143,10 +162,15 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
   return {
     readSecret,
     async readKey(path, key, readOptions) {
-      if (typeof key !== "string" || key === "") throw new InvalidInputError("must be a non-empty string", { field: "key" });
+      if (typeof key !== "string" || key === "") {
+        throw new InvalidInputError("must be a non-empty string", { field: "key" });
+      }
       const data = await readSecret(path, readOptions);
       if (!Object.hasOwn(data, key)) {
-        throw new CerberusApiError(`secret ${sanitize(path, 120)} has no key "${sanitize(key, 100)}"`, { step: "response", status: 0 });
+        throw new CerberusApiError(`secret ${sanitize(path, 120)} has no key "${sanitize(key, 100)}"`, {
+          step: "response",
+          status: 0,
+        });
       }
       return data[key];
     },

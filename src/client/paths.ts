@@ -45,7 +45,9 @@ export function encodeSecretPath(path: unknown, rules: PathRules = {}): string {
     if (segment === "." || segment === "..") throw refuse(`${shown()} contains a "${segment}" segment`);
   });
   const min = rules.minSegments ?? 2;
-  if (segments.length < min) throw refuse(`${shown()} needs at least ${min} segments: <category>/<sdb>${min > 2 ? "/<name>" : ""}`);
+  if (segments.length < min) {
+    throw refuse(`${shown()} needs at least ${min} segments: <category>/<sdb>${min > 2 ? "/<name>" : ""}`);
+  }
   if (plain) return rest + (folder ? "/" : "");
   try {
     return segments.map(encodeURIComponent).join("/") + (folder ? "/" : "");

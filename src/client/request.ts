@@ -5,9 +5,9 @@
  * @module
  */
 import * as v from "valibot";
-import { CerberusApiError, PayloadError, type CerberusErrorDetail, type Step } from "../errors.ts";
+import { CerberusApiError, type CerberusErrorDetail, PayloadError, type Step } from "../errors.ts";
 import { check, decodeJson, isRecord, parseJson, text } from "../internal/decode.ts";
-import { BODY_LIMITS, send, type Answer, type HttpContext } from "../internal/http.ts";
+import { type Answer, BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
 import { sanitize } from "../internal/text.ts";
 
 /** Where Cerberus is and how the client talks to it. */
@@ -61,19 +61,33 @@ export async function callCerberus(session: CerberusSession, call: CerberusCall)
     body = JSON.stringify(call.json);
     headers["Content-Type"] = "application/json";
   }
-  const answer = await send(session.http, session.cerberus.baseUrl + call.path, body === undefined ? { method: call.method, headers } : { method: call.method, headers, body }, {
-    step: call.step,
-    timeoutMs: session.cerberus.timeoutMs,
-    limit: BODY_LIMITS.cerberus,
-    signal: call.signal,
-  });
+  const answer = await send(
+    session.http,
+    session.cerberus.baseUrl + call.path,
+    body === undefined ? { method: call.method, headers } : { method: call.method, headers, body },
+    {
+      step: call.step,
+      timeoutMs: session.cerberus.timeoutMs,
+      limit: BODY_LIMITS.cerberus,
+      signal: call.signal,
+    },
+  );
   if ((answer.status >= 200 && answer.status < 300) || call.allow?.includes(answer.status)) return answer;
   throw cerberusError(answer, call);
 }
 
 /** Decodes a 2xx JSON answer; a bad one is a {@link PayloadError} naming the call. */
-export function decodeAnswer<S extends v.GenericSchema>(answer: Answer, schema: S, call: Pick<CerberusCall, "what" | "step">): v.InferOutput<S> {
-  return decodeJson(answer.body, schema, (problem) => new PayloadError(`Cerberus's answer to ${sanitize(call.what)} ${problem}`, { step: call.step }), answer.headers.get("content-type"));
+export function decodeAnswer<S extends v.GenericSchema>(
+  answer: Answer,
+  schema: S,
+  call: Pick<CerberusCall, "what" | "step">,
+): v.InferOutput<S> {
+  return decodeJson(
+    answer.body,
+    schema,
+    (problem) => new PayloadError(`Cerberus's answer to ${sanitize(call.what)} ${problem}`, { step: call.step }),
+    answer.headers.get("content-type"),
+  );
 }
 
 const ErrorBody = v.object({
@@ -88,7 +102,9 @@ export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | 
   const what = sanitize(call.what);
   if (status >= 300 && status < 400) {
     return new CerberusApiError(
-      `${what}: Cerberus answered a redirect (HTTP ${status}) to ${originOf(answer.headers.get("location"))}; not followed, so the token goes nowhere else`,
+      `${what}: Cerberus answered a redirect (HTTP ${status}) to ${
+        originOf(answer.headers.get("location"))
+      }; not followed, so the token goes nowhere else`,
       options,
     );
   }
@@ -96,7 +112,11 @@ export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | 
   const parsed = json ? check(ErrorBody, json.value) : undefined;
   if (!parsed?.ok) {
     const type = sanitize((answer.headers.get("content-type") ?? "no content type").split(";")[0], 60);
-    const what = answer.body.length === 0 ? "an empty body" : json ? "an unexpected JSON body" : `a non-JSON body (${type}, ${answer.body.length} bytes; a WAF or proxy in front of Cerberus?)`;
+    const what = answer.body.length === 0
+      ? "an empty body"
+      : json
+      ? "an unexpected JSON body"
+      : `a non-JSON body (${type}, ${answer.body.length} bytes; a WAF or proxy in front of Cerberus?)`;
     return new CerberusApiError(`${what}: Cerberus answered HTTP ${status} with ${what}`, options);
   }
   const secrets = [call.token];
@@ -108,7 +128,9 @@ export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | 
       message: sanitize(typeof entry.message === "string" ? entry.message : "", 200, secrets),
     };
   });
-  const summary = errors.length ? errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`)).join("; ") : "no details";
+  const summary = errors.length
+    ? errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`)).join("; ")
+    : "no details";
   return new CerberusApiError(`${what}: Cerberus answered HTTP ${status}: ${summary}`, {
     ...options,
     errors,

@@ -42,16 +42,25 @@ export function parseJson(text: string): { value: unknown } | undefined {
 }
 
 /** Checks `value` against `schema`; on failure returns the problem as one line. */
-export function check<S extends v.GenericSchema>(schema: S, value: unknown): { ok: true; value: v.InferOutput<S> } | { ok: false; problem: string } {
+export function check<S extends v.GenericSchema>(
+  schema: S,
+  value: unknown,
+): { ok: true; value: v.InferOutput<S> } | { ok: false; problem: string } {
   const parsed = v.safeParse(schema, value);
   if (parsed.success) return { ok: true, value: parsed.output };
   const problem = parsed.issues
     .slice(0, 3)
     .map((issue) => {
       const where = issue.path?.map((p) => String(p.key)).join(".") || "(root)";
-      if (issue.kind === "schema") return issue.input === undefined ? `${where} is missing` : `${where}: expected ${issue.expected}, got ${kindOf(issue.input)}`;
+      if (issue.kind === "schema") {
+        return issue.input === undefined
+          ? `${where} is missing`
+          : `${where}: expected ${issue.expected}, got ${kindOf(issue.input)}`;
+      }
       // Our own check messages never include the input; valibot's defaults ("Invalid …: Received …") may.
-      return issue.message.startsWith("Invalid ") ? `${where} failed its ${issue.type} check` : `${where}: ${issue.message}`;
+      return issue.message.startsWith("Invalid ")
+        ? `${where} failed its ${issue.type} check`
+        : `${where}: ${issue.message}`;
     })
     .join("; ");
   return { ok: false, problem };
@@ -69,7 +78,11 @@ export function decodeJson<S extends v.GenericSchema>(
 ): v.InferOutput<S> {
   const json = parseJson(text(bytes));
   if (!json) {
-    throw fail(bytes.length === 0 ? "is empty" : `is not JSON (${(contentType ?? "no content type").split(";")[0]}, ${bytes.length} bytes)`);
+    throw fail(
+      bytes.length === 0
+        ? "is empty"
+        : `is not JSON (${(contentType ?? "no content type").split(";")[0]}, ${bytes.length} bytes)`,
+    );
   }
   const result = check(schema, json.value);
   if (!result.ok) throw fail(`is invalid: ${result.problem}`);

@@ -24,13 +24,18 @@ export function endpointUrl(raw: unknown, field: string, http: HttpRule, step: S
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new InvalidInputError(`${sanitize(url.protocol, 20)} is not https: or http:`, { field, step });
   }
-  if (url.username || url.password) throw new InvalidInputError("must not carry a user name or password", { field, step });
+  if (url.username || url.password) {
+    throw new InvalidInputError("must not carry a user name or password", { field, step });
+  }
   if (url.search || url.hash || String(raw).includes("?") || String(raw).includes("#")) {
     throw new InvalidInputError("must not have a query or fragment", { field, step });
   }
   const allowed = http === "any" || (http === "loopback" ? isLoopbackHost(url.hostname) : http(url.hostname));
   if (url.protocol === "http:" && !allowed) {
-    throw new InvalidInputError(`plain http: is not allowed for ${sanitize(url.hostname, 80)}; use https:`, { field, step });
+    throw new InvalidInputError(`plain http: is not allowed for ${sanitize(url.hostname, 80)}; use https:`, {
+      field,
+      step,
+    });
   }
   url.pathname = url.pathname.replace(/\/+$/, "");
   return url;

@@ -12,7 +12,8 @@ import { AwsError, CerberusApiError, CerberusEdgeError, type Step } from "../err
 export function foreignCause(error: unknown): Error | undefined {
   if (error === undefined) return undefined;
   const name = error instanceof Error ? error.name : typeof error;
-  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  const code = (error as { code?: unknown } | null)?.code ??
+    (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   const stand = new Error(`${name}${typeof code === "string" ? ` (${code})` : ""}; message withheld`);
   stand.name = name;
   if (typeof code === "string") Object.assign(stand, { code });
@@ -32,7 +33,9 @@ export function describeError(error: unknown): string {
     const details = error.errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`));
     return `Cerberus HTTP ${error.status}${details.length ? `: ${details.join("; ")}` : ""}`;
   }
-  if (error instanceof AwsError && error.awsType) return `${error.service.toUpperCase()} ${error.awsType} (HTTP ${error.status})`;
+  if (error instanceof AwsError && error.awsType) {
+    return `${error.service.toUpperCase()} ${error.awsType} (HTTP ${error.status})`;
+  }
   if (error instanceof CerberusEdgeError) return error.message;
   return "unexpected error";
 }

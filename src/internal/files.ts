@@ -21,7 +21,15 @@ export async function readSettingFile(
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     const name = error instanceof Error ? error.name : "";
-    const reason = typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code) ? code : name && name !== "Error" ? sanitize(name, 40) : "read failed";
-    throw new InvalidInputError(`cannot read ${sanitize(path, 200)}: ${reason}`, { field: variable, step, cause: undefined });
+    const reason = typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code)
+      ? code
+      : name && name !== "Error"
+      ? sanitize(name, 40)
+      : "read failed";
+    throw new InvalidInputError(`cannot read ${sanitize(path, 200)}: ${reason}`, {
+      field: variable,
+      step,
+      cause: undefined,
+    });
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Clock } from "../clock.ts";
-import { AbortedError, CerberusEdgeError, PayloadError, TransportError, type Step } from "../errors.ts";
+import { AbortedError, CerberusEdgeError, PayloadError, type Step, TransportError } from "../errors.ts";
 import type { HttpTransport, TransportInit, TransportResponse } from "../transport.ts";
 import { foreignCause } from "./failure.ts";
 import { sanitize } from "./text.ts";
@@ -72,10 +72,19 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
       cancelTimer();
       caller?.removeEventListener("abort", stop);
       if (answer) return resolve(answer);
-      if (timedOut) return reject(new TransportError(`${hostOf(url)} did not answer within ${options.timeoutMs} ms`, { step, timedOut: true }));
+      if (timedOut) {
+        return reject(
+          new TransportError(`${hostOf(url)} did not answer within ${options.timeoutMs} ms`, { step, timedOut: true }),
+        );
+      }
       if (caller?.aborted) return reject(aborted(url, step, caller.reason));
       if (error instanceof CerberusEdgeError) return reject(error);
-      reject(new TransportError(`request to ${hostOf(url)} failed: ${networkReason(error)}`, { step, cause: foreignCause(error) }));
+      reject(
+        new TransportError(`request to ${hostOf(url)} failed: ${networkReason(error)}`, {
+          step,
+          cause: foreignCause(error),
+        }),
+      );
     };
     function stop() {
       controller.abort();
@@ -87,7 +96,12 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
       stop();
     });
     caller?.addEventListener("abort", stop, { once: true });
-    const init: TransportInit = { method: parts.method, headers: parts.headers, signal: controller.signal, redirect: "manual" };
+    const init: TransportInit = {
+      method: parts.method,
+      headers: parts.headers,
+      signal: controller.signal,
+      redirect: "manual",
+    };
     if (parts.body !== undefined) init.body = parts.body;
     let pending: Promise<TransportResponse>;
     try {
@@ -99,8 +113,13 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
       (response) => {
         if (settled) return stopReading(response.body);
         try {
-          chunks = readInto(response, options.limit, step, (error, body) =>
-            body ? finish(undefined, { status: response.status, headers: response.headers, body }) : finish(error));
+          chunks = readInto(
+            response,
+            options.limit,
+            step,
+            (error, body) =>
+              body ? finish(undefined, { status: response.status, headers: response.headers, body }) : finish(error),
+          );
         } catch (error) {
           finish(error); // a body that is not a stream nor iterable, or a read that throws at once
         }
@@ -120,7 +139,12 @@ type Chunks = { next(): Promise<IteratorResult<Uint8Array>>; stop(): void };
  * Reads a whole body, refusing one larger than `limit` bytes (by its `Content-Length` before
  * reading, or as it arrives). An abort of `signal` stops the read.
  */
-export function readBody(response: TransportResponse, limit: number, signal: AbortSignal, step: Step): Promise<Uint8Array> {
+export function readBody(
+  response: TransportResponse,
+  limit: number,
+  signal: AbortSignal,
+  step: Step,
+): Promise<Uint8Array> {
   if (signal.aborted) {
     stopReading(response.body);
     return Promise.reject(signal.reason);
@@ -153,7 +177,12 @@ export function readBody(response: TransportResponse, limit: number, signal: Abo
  * error (too large, or the stream failed). Returns the stream's handle so the caller can stop
  * it, or `undefined` when there was nothing to read.
  */
-function readInto(response: TransportResponse, limit: number, step: Step, done: (error: unknown, body?: Uint8Array) => void): Chunks | undefined {
+function readInto(
+  response: TransportResponse,
+  limit: number,
+  step: Step,
+  done: (error: unknown, body?: Uint8Array) => void,
+): Chunks | undefined {
   const body = response.body;
   const tooLarge = () => new PayloadError(`the answer is larger than the ${limit}-byte limit`, { step });
   if (Number(response.headers.get("content-length") ?? "") > limit) {
@@ -207,7 +236,10 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
 function chunksOf(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): Chunks {
   if ("getReader" in body) {
     const reader = body.getReader();
-    return { next: () => reader.read() as Promise<IteratorResult<Uint8Array>>, stop: () => void reader.cancel().catch(() => {}) };
+    return {
+      next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+      stop: () => void reader.cancel().catch(() => {}),
+    };
   }
   const iterator = body[Symbol.asyncIterator]();
   return { next: () => iterator.next(), stop: () => void iterator.return?.()?.catch(() => {}) };
@@ -230,7 +262,8 @@ export function hostOf(url: string): string {
 
 /** A short reason for a network failure, from the error's (or its cause's) code only. */
 function networkReason(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  const code = (error as { code?: unknown } | null)?.code ??
+    (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   if (typeof code === "string" && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
   return error instanceof Error ? sanitize(error.name, 40) : "network error";
 }

@@ -33,8 +33,12 @@ export interface RetryOptions {
 }
 
 /** Runs `attempt` until it succeeds, fails with a non-retryable error, or the attempts run out. */
-export async function retry<T>(attempt: (n: number) => Promise<T>, policy: RetryPolicy, options: RetryOptions): Promise<T> {
-  for (let n = 1; ; n++) {
+export async function retry<T>(
+  attempt: (n: number) => Promise<T>,
+  policy: RetryPolicy,
+  options: RetryOptions,
+): Promise<T> {
+  for (let n = 1;; n++) {
     try {
       return await attempt(n);
     } catch (error) {

@@ -23,7 +23,12 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
 }
 
 /** Waits `ms` on `clock`; rejects with `onAbort()` (and cancels the timer) when `signal` aborts. */
-export function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined, onAbort: () => unknown): Promise<void> {
+export function sleep(
+  clock: Clock,
+  ms: number,
+  signal: AbortSignal | undefined,
+  onAbort: () => unknown,
+): Promise<void> {
   let cancel = () => {};
   const timer = new Promise<void>((resolve) => {
     cancel = clock.setTimer(ms, resolve);

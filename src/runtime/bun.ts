@@ -15,7 +15,9 @@ export interface BunNamespace {
 }
 
 /** The Bun runtime; `bun` defaults to the global one (tests pass a fake). */
-export function bunRuntime(bun: BunNamespace | undefined = (globalThis as { Bun?: BunNamespace }).Bun): RuntimeEnvironment {
+export function bunRuntime(
+  bun: BunNamespace | undefined = (globalThis as { Bun?: BunNamespace }).Bun,
+): RuntimeEnvironment {
   if (!bun) throw new TypeError("bunRuntime() needs the Bun global: this is not Bun");
   return {
     name: "bun",

@@ -19,7 +19,9 @@ export interface DenoNamespace {
 }
 
 /** The Deno runtime; `deno` defaults to the global one (tests pass a fake). */
-export function denoRuntime(deno: DenoNamespace | undefined = (globalThis as { Deno?: DenoNamespace }).Deno): RuntimeEnvironment {
+export function denoRuntime(
+  deno: DenoNamespace | undefined = (globalThis as { Deno?: DenoNamespace }).Deno,
+): RuntimeEnvironment {
   if (!deno) throw new TypeError("denoRuntime() needs the Deno global: this is not Deno");
   return {
     name: "deno",

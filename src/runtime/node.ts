@@ -28,7 +28,9 @@ function builtin<T>(id: string): T {
   let module = builtins.get(id);
   if (module === undefined) {
     const process = (globalThis as { process?: NodeProcess }).process;
-    if (typeof process?.getBuiltinModule !== "function") throw new Error(`${id} is out of reach: process.getBuiltinModule needs Node 20.16 or later`);
+    if (typeof process?.getBuiltinModule !== "function") {
+      throw new Error(`${id} is out of reach: process.getBuiltinModule needs Node 20.16 or later`);
+    }
     builtins.set(id, module = process.getBuiltinModule(id));
   }
   return module as T;
@@ -54,17 +56,33 @@ export function createNodeTransport(): HttpTransport {
       let target = origins.get(origin);
       if (!target) {
         const parsed = new URL(origin);
-        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return reject(new TypeError(`unsupported protocol ${parsed.protocol}`));
-        target = { secure: parsed.protocol === "https:", host: parsed.host, hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port };
+        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+          return reject(new TypeError(`unsupported protocol ${parsed.protocol}`));
+        }
+        target = {
+          secure: parsed.protocol === "https:",
+          host: parsed.host,
+          hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+          port: parsed.port,
+        };
         if (origins.size >= 64) origins.clear();
         origins.set(origin, target);
       }
       const path = slash < 0 ? "/" : url.slice(slash);
       const http = builtin<typeof NodeHttp>(target.secure ? "node:https" : "node:http");
       let agent = agents.get(target.secure ? "https" : "http");
-      if (!agent) agents.set(target.secure ? "https" : "http", agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }));
+      if (!agent) {
+        agents.set(
+          target.secure ? "https" : "http",
+          agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }),
+        );
+      }
       const headers: Record<string, string> = { ...init.headers, "accept-encoding": "identity" };
-      if (init.body !== undefined) headers["content-length"] = String(typeof init.body === "string" ? new TextEncoder().encode(init.body).byteLength : init.body.byteLength);
+      if (init.body !== undefined) {
+        headers["content-length"] = String(
+          typeof init.body === "string" ? new TextEncoder().encode(init.body).byteLength : init.body.byteLength,
+        );
+      }
       if (init.signal?.aborted) return reject(init.signal.reason);
       const send = (again: boolean) => {
         const req = http.request({
@@ -93,7 +111,9 @@ export function createNodeTransport(): HttpTransport {
           const encoding = headers.get("content-encoding");
           if (status < 200 || status > 599 || (encoding && encoding !== "identity")) {
             res.destroy();
-            const problem = status < 200 || status > 599 ? `HTTP status ${status} is not a final answer` : `the answer is encoded (${encoding}) although identity was asked`;
+            const problem = status < 200 || status > 599
+              ? `HTTP status ${status} is not a final answer`
+              : `the answer is encoded (${encoding}) although identity was asked`;
             return reject(new PayloadError(`${target!.host}: ${problem}`, { step: "response" }));
           }
           const empty = init.method === "HEAD" || NO_BODY.has(status);
@@ -115,7 +135,9 @@ export function createNodeTransport(): HttpTransport {
 function rawHeader(raw: string[], name: string): string | null {
   let found: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name.toLowerCase()) found = found === null ? raw[i + 1]! : `${found}, ${raw[i + 1]}`;
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name.toLowerCase()) {
+      found = found === null ? raw[i + 1]! : `${found}, ${raw[i + 1]}`;
+    }
   }
   return found;
 }
@@ -152,7 +174,9 @@ function chunks(res: NodeHttp.IncomingMessage): AsyncIterable<Uint8Array> {
         notify();
       });
       res.once("close", () => {
-        if (!res.complete) failure ??= Object.assign(new Error("the connection closed before the body ended"), { code: "ECONNRESET" });
+        if (!res.complete) {
+          failure ??= Object.assign(new Error("the connection closed before the body ended"), { code: "ECONNRESET" });
+        }
         notify();
       });
       const next = (): Promise<IteratorResult<Uint8Array>> => {

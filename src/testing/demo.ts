@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createCerberusClient, kmsAuth, type CerberusEvent } from "../../mod.ts";
+import { type CerberusEvent, createCerberusClient, kmsAuth } from "../../mod.ts";
 import { startLocalStack } from "./serve.ts";
 
 const write = (line: string) => console.log(line);
@@ -14,7 +14,9 @@ const write = (line: string) => console.log(line);
 export function describeEvent(event: CerberusEvent): string | undefined {
   switch (event.type) {
     case "metadata.account":
-      return `account ID ${event.accountId} (from ${event.source === "iam-info" ? "the instance profile in iam/info" : "the identity document"})`;
+      return `account ID ${event.accountId} (from ${
+        event.source === "iam-info" ? "the instance profile in iam/info" : "the identity document"
+      })`;
     case "metadata.roles":
       return `roles found: ${event.roles.join(", ")} (instance profile ${event.instanceProfileArn})`;
     case "metadata.fallback-v1":
@@ -30,7 +32,9 @@ export function describeEvent(event: CerberusEvent): string | undefined {
     case "auth.failure":
       return `  failed: ${event.reason}`;
     case "auth.success":
-      return `authenticated as ${event.principal}; token [redacted], policies ${event.policies.join(", ") || "(none)"}, expires ${event.expiresAt.toISOString()}`;
+      return `authenticated as ${event.principal}; token [redacted], policies ${
+        event.policies.join(", ") || "(none)"
+      }, expires ${event.expiresAt.toISOString()}`;
     case "request.retry":
       return `  retrying ${event.step} (${event.reason})`;
     default:

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { systemClock, type Clock } from "../clock.ts";
+import { type Clock, systemClock } from "../clock.ts";
 import { kmsErrorResponse, type KmsErrorType } from "./aws/kms-errors.ts";
 import { stsErrorResponse, wantsJson } from "./aws/sts-service.ts";
 import { cerberusError, type CerberusErrorCode } from "./cerberus/errors.ts";
@@ -109,7 +109,14 @@ export class FaultInjector {
     const times = scope.times ?? 1;
     if (!(times > 0)) throw new RangeError("times must be positive");
     checkFault(fault);
-    const rule: Rule = { service, fault, path: scope.path, method: scope.method?.toUpperCase(), remaining: times, hits: 0 };
+    const rule: Rule = {
+      service,
+      fault,
+      path: scope.path,
+      method: scope.method?.toUpperCase(),
+      remaining: times,
+      hits: 0,
+    };
     this.#rules.push(rule);
     const rules = this.#rules;
     return {
@@ -189,8 +196,12 @@ function checkFault(fault: Fault): void {
   }
   if (fault.kind === "body") {
     const status = fault.status ?? 200;
-    if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError("a body fault's status must be 200 to 599");
-    if (NULL_BODY_STATUSES.has(status) && fault.body.length > 0) throw new RangeError(`a ${status} answer cannot have a body`);
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new RangeError("a body fault's status must be 200 to 599");
+    }
+    if (NULL_BODY_STATUSES.has(status) && fault.body.length > 0) {
+      throw new RangeError(`a ${status} answer cannot have a body`);
+    }
   }
 }
 
@@ -251,18 +262,29 @@ function faultResponse(service: ServiceName, fault: Fault, request: Request, url
     case "throttle":
       if (service === "kms") return kmsErrorResponse("ThrottlingException", "Rate exceeded", now);
       if (service === "sts") return stsErrorResponse("Throttling", "Rate exceeded", 400, wantsJson(request), now);
-      return dated(new Response("Too Many Requests", { status: 429, headers: { "content-type": "text/plain", "retry-after": "1" } }));
+      return dated(
+        new Response("Too Many Requests", {
+          status: 429,
+          headers: { "content-type": "text/plain", "retry-after": "1" },
+        }),
+      );
     case "waf":
       return dated(textResponse(fault.status ?? 403, WAF_PAGE, "text/html"));
     case "redirect": {
-      const location = fault.location ?? new URL(url.pathname + url.search, `http://localhost${url.port ? `:${url.port}` : ""}`).href;
+      const location = fault.location ??
+        new URL(url.pathname + url.search, `http://localhost${url.port ? `:${url.port}` : ""}`).href;
       return dated(new Response(null, { status: fault.status ?? 307, headers: { location } }));
     }
     case "body":
       return exactResponse(fault);
     case "status":
       if (fault.body !== undefined) {
-        return dated(new Response(fault.body, { status: fault.status, headers: { "content-type": fault.contentType ?? "text/plain" } }));
+        return dated(
+          new Response(fault.body, {
+            status: fault.status,
+            headers: { "content-type": fault.contentType ?? "text/plain" },
+          }),
+        );
       }
       return defaultStatusResponse(service, fault.status, request, now);
     case "latency":
@@ -274,17 +296,37 @@ function faultResponse(service: ServiceName, fault: Fault, request: Request, url
 
 function defaultStatusResponse(service: ServiceName, status: number, request: Request, now: number): Response {
   if (service === "kms") {
-    const type: KmsErrorType =
-      status === 503 ? "DependencyTimeoutException" : status >= 500 ? "KMSInternalException" : status === 429 ? "ThrottlingException" : "ValidationException";
+    const type: KmsErrorType = status === 503
+      ? "DependencyTimeoutException"
+      : status >= 500
+      ? "KMSInternalException"
+      : status === 429
+      ? "ThrottlingException"
+      : "ValidationException";
     return kmsErrorResponse(type, undefined, now, status);
   }
   if (service === "sts") {
-    const code = status === 503 ? "ServiceUnavailable" : status >= 500 ? "InternalFailure" : status === 403 ? "AccessDenied" : "InvalidRequest";
+    const code = status === 503
+      ? "ServiceUnavailable"
+      : status >= 500
+      ? "InternalFailure"
+      : status === 403
+      ? "AccessDenied"
+      : "InvalidRequest";
     return stsErrorResponse(code, "Injected fault", status, wantsJson(request), now);
   }
   if (service === "cerberus") {
-    const code: CerberusErrorCode =
-      status === 401 ? 99105 : status === 403 ? 99994 : status === 404 ? 99996 : status === 503 ? 99997 : status >= 500 ? 99998 : 99999;
+    const code: CerberusErrorCode = status === 401
+      ? 99105
+      : status === 403
+      ? 99994
+      : status === 404
+      ? 99996
+      : status === 503
+      ? 99997
+      : status >= 500
+      ? 99998
+      : 99999;
     const body = cerberusError(code);
     return new Response(body.body, { status, headers: { "content-type": "application/json", date: httpDate(now) } });
   }

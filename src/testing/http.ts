@@ -91,4 +91,3 @@ export function xmlElement(name: string, content: XmlContent): string {
 
 /** Content of an XML element built by {@link xmlElement}. */
 export type XmlContent = string | { [child: string]: XmlContent | undefined };
-

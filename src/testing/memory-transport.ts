@@ -64,11 +64,17 @@ export function createMemoryTransport(resolve: OriginResolver): MemoryTransport 
     let method = original.method;
     const headers = new Headers(original.headers);
     let body: ArrayBuffer | null = original.body === null ? null : await original.arrayBuffer();
-    for (let hops = 0; ; hops++) {
+    for (let hops = 0;; hops++) {
       if (signal.aborted) throw abortReason(signal);
       const handler = resolve(url);
       if (!handler) throw networkError(`getaddrinfo ENOTFOUND ${url.hostname}`, "ENOTFOUND");
-      const request = new Request(url, { method, headers, body: body === null ? null : body.slice(0), signal, redirect: "manual" });
+      const request = new Request(url, {
+        method,
+        headers,
+        body: body === null ? null : body.slice(0),
+        signal,
+        redirect: "manual",
+      });
       const response = await raceAbort(handler(request), signal);
       const location = response.headers.get("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === null || original.redirect === "manual") {
@@ -86,7 +92,9 @@ export function createMemoryTransport(resolve: OriginResolver): MemoryTransport 
       if (switchToGet) {
         method = "GET";
         body = null;
-        for (const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]) headers.delete(name);
+        for (
+          const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]
+        ) headers.delete(name);
       }
       url = next;
     }

@@ -43,44 +43,56 @@
  *
  * @module
  */
-export { startLocalStack, LOOPBACK } from "./serve.ts";
+export { LOOPBACK, startLocalStack } from "./serve.ts";
 export {
   createLocalStack,
-  MEMORY_ORIGINS,
   type LocalStack,
   type LocalStackEnv,
   type LocalStackOptions,
+  MEMORY_ORIGINS,
   type ServiceUrls,
 } from "./stack.ts";
 export {
   applyDefaultSeed,
-  DEFAULT_SECRET,
-  StackSeeder,
   type ContainerEndpoint,
+  DEFAULT_SECRET,
   type DefaultSeed,
   type InstanceSeed,
   type SdbSeed,
   type SeededSdb,
+  StackSeeder,
 } from "./seed.ts";
-export { ConnectionResetError, FaultInjector, type Fault, type FaultHandle, type FaultScope } from "./faults.ts";
+export { ConnectionResetError, type Fault, type FaultHandle, FaultInjector, type FaultScope } from "./faults.ts";
 export { StackClock } from "./stack-clock.ts";
 export { ManualClock, type ManualClockOptions } from "./manual-clock.ts";
 export { RequestLog, type RequestLogEntry } from "./request-log.ts";
 export { createCerberusService } from "./cerberus/service.ts";
-export { DEFAULT_CERBERUS_CONFIG, type CerberusConfig, type CerberusDeps } from "./cerberus/context.ts";
+export { type CerberusConfig, type CerberusDeps, DEFAULT_CERBERUS_CONFIG } from "./cerberus/context.ts";
 export { CERBERUS_ERRORS, cerberusError, type CerberusErrorCode } from "./cerberus/errors.ts";
 export { CerberusStore, type SdbRoleName } from "./cerberus/store.ts";
 export { CerberusTokenStore, type TokenResponse } from "./cerberus/tokens.ts";
-export { UserDirectory, type MfaDeviceKind, type MfaDeviceSeed, type PushAnswer, type UserSeed } from "./cerberus/users.ts";
+export {
+  type MfaDeviceKind,
+  type MfaDeviceSeed,
+  type PushAnswer,
+  UserDirectory,
+  type UserSeed,
+} from "./cerberus/users.ts";
 export { KMS_SIZE_LIMIT } from "./cerberus/auth-routes.ts";
 export { createKmsService, KMS_MAX_SKEW_MS, type KmsServiceOptions } from "./aws/kms-service.ts";
 export { KMS_ERROR_STATUS, kmsErrorResponse, type KmsErrorType } from "./aws/kms-errors.ts";
-export { KmsKeyStore, type KeyState, type KmsKey } from "./aws/kms-keys.ts";
+export { type KeyState, type KmsKey, KmsKeyStore } from "./aws/kms-keys.ts";
 export { createStsService, STS_MAX_SKEW_MS, type StsServiceOptions } from "./aws/sts-service.ts";
 export { createImdsService, type ImdsServiceOptions, type InstanceConfig } from "./aws/imds-service.ts";
 export { ContainerRegistry, createEcsService, type EcsServiceOptions } from "./aws/ecs-service.ts";
-export { AwsIdentityStore, type CredentialRecord, type RoleRecord, type RoleSeed, type SessionOptions } from "./aws/identity.ts";
-export { WebIdentityRegistry, type WebIdentityGrant } from "./aws/web-identity.ts";
+export {
+  AwsIdentityStore,
+  type CredentialRecord,
+  type RoleRecord,
+  type RoleSeed,
+  type SessionOptions,
+} from "./aws/identity.ts";
+export { type WebIdentityGrant, WebIdentityRegistry } from "./aws/web-identity.ts";
 export { createMemoryTransport, type MemoryTransport, type OriginResolver } from "./memory-transport.ts";
-export { verifySigV4, type SigV4Failure, type SigV4Success } from "./aws/sigv4-verify.ts";
-export { SERVICE_NAMES, type AwsCredentials, type FetchHandler, type ServiceName, type TimeSource } from "./types.ts";
+export { type SigV4Failure, type SigV4Success, verifySigV4 } from "./aws/sigv4-verify.ts";
+export { type AwsCredentials, type FetchHandler, SERVICE_NAMES, type ServiceName, type TimeSource } from "./types.ts";

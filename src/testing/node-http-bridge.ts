@@ -11,7 +11,16 @@ import type { FetchHandler } from "./types.ts";
 /** Largest request body the servers accept. */
 export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer", "expect"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "expect",
+]);
 
 /** Reads a whole `IncomingMessage` body; `undefined` when it exceeds the limit. */
 function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
@@ -43,7 +52,11 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array |
 }
 
 /** Builds the Web request of a `node:http` request received on `origin`. */
-export async function toWebRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Promise<Request | undefined> {
+export async function toWebRequest(
+  req: IncomingMessage,
+  origin: string,
+  signal: AbortSignal,
+): Promise<Request | undefined> {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -61,7 +74,12 @@ export async function toWebRequest(req: IncomingMessage, origin: string, signal:
   const body = hasBody ? await readNodeBody(req, MAX_REQUEST_BYTES) : null;
   if (body === undefined) return undefined;
   const url = new URL(req.url ?? "/", origin);
-  return new Request(url, { method, headers, body: body && body.length > 0 ? body.slice() : hasBody ? new Uint8Array(0) : null, signal });
+  return new Request(url, {
+    method,
+    headers,
+    body: body && body.length > 0 ? body.slice() : hasBody ? new Uint8Array(0) : null,
+    signal,
+  });
 }
 
 /** Writes a Web response to a `node:http` response (no body for `HEAD`, 204 and 304). */

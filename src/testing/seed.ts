@@ -125,7 +125,10 @@ export class StackSeeder {
         description: seed.description ?? "",
         categoryId: category.id,
         owner: seed.owner ?? "local-stack-owners",
-        userGroupPermissions: Object.entries(seed.userGroups ?? {}).map(([name, role]) => ({ name, roleId: store.role(role).id })),
+        userGroupPermissions: Object.entries(seed.userGroups ?? {}).map(([name, role]) => ({
+          name,
+          roleId: store.role(role).id,
+        })),
         iamPrincipalPermissions: Object.entries(seed.iamPrincipals ?? {}).map(([arn, role]) => ({
           iamPrincipalArn: arn,
           roleId: store.role(role).id,
@@ -143,7 +146,13 @@ export class StackSeeder {
   secret(fullPath: string, data: Record<string, unknown>, by = "local-stack-seed"): void {
     const located = this.#t.store.locate(fullPath);
     if (!located || located.subPath === "") throw new Error(`no SDB for path ${fullPath}`);
-    this.#t.store.write(located.sdb.id, located.subPath, { type: "OBJECT", data: JSON.stringify(data) }, by, this.#ts());
+    this.#t.store.write(
+      located.sdb.id,
+      located.subPath,
+      { type: "OBJECT", data: JSON.stringify(data) },
+      by,
+      this.#ts(),
+    );
   }
 
   /** Writes a file at a full path (`app/demo/cert.pem`). */
@@ -157,7 +166,11 @@ export class StackSeeder {
   /** Adds a Cerberus user (password, groups, MFA devices). */
   user(seed: UserSeed): { id: string; username: string; devices: { id: string; name: string; kind: MfaDeviceKind }[] } {
     const user = this.#t.users.add(seed);
-    return { id: user.id, username: user.username, devices: user.devices.map((d) => ({ id: d.id, name: d.name, kind: d.kind })) };
+    return {
+      id: user.id,
+      username: user.username,
+      devices: user.devices.map((d) => ({ id: d.id, name: d.name, kind: d.kind })),
+    };
   }
 
   /** Reconfigures the emulated instance (v1 on/off, profile path, roles, …) and returns it. */

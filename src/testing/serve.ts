@@ -8,7 +8,7 @@ import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { nodeListener } from "./node-http-bridge.ts";
 import { buildLocalStack, type LocalStack, type LocalStackOptions, type ServiceUrls } from "./stack.ts";
-import { SERVICE_NAMES, type FetchHandler, type ServiceName } from "./types.ts";
+import { type FetchHandler, SERVICE_NAMES, type ServiceName } from "./types.ts";
 
 /** The only address the stack ever binds. */
 export const LOOPBACK = "127.0.0.1";

@@ -14,7 +14,7 @@ import { createKmsService } from "./aws/kms-service.ts";
 import { regionOfAwsHost } from "./aws/regions.ts";
 import { createStsService } from "./aws/sts-service.ts";
 import { WebIdentityRegistry } from "./aws/web-identity.ts";
-import { DEFAULT_CERBERUS_CONFIG, type CerberusConfig } from "./cerberus/context.ts";
+import { type CerberusConfig, DEFAULT_CERBERUS_CONFIG } from "./cerberus/context.ts";
 import { createCerberusService } from "./cerberus/service.ts";
 import { CerberusStore } from "./cerberus/store.ts";
 import { CerberusTokenStore } from "./cerberus/tokens.ts";
@@ -22,9 +22,9 @@ import { UserDirectory } from "./cerberus/users.ts";
 import { FaultInjector } from "./faults.ts";
 import { createMemoryTransport, type MemoryTransport } from "./memory-transport.ts";
 import { RequestLog } from "./request-log.ts";
-import { applyDefaultSeed, StackSeeder, type DefaultSeed } from "./seed.ts";
+import { applyDefaultSeed, type DefaultSeed, StackSeeder } from "./seed.ts";
 import { StackClock } from "./stack-clock.ts";
-import { SERVICE_NAMES, type FetchHandler, type ServiceName, type TimeSource } from "./types.ts";
+import { type FetchHandler, SERVICE_NAMES, type ServiceName, type TimeSource } from "./types.ts";
 
 /** Options of {@link createLocalStack} (and `startLocalStack`). */
 export interface LocalStackOptions {

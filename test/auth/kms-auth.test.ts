@@ -6,8 +6,26 @@ import { kmsAuth } from "../../src/auth/kms-auth.ts";
 import { sealCredentials } from "../../src/aws/credentials.ts";
 import { createInstanceMetadata } from "../../src/aws/imds.ts";
 import { createCerberusClient } from "../../src/client/client.ts";
-import { AbortedError, AuthenticationError, AwsError, CerberusApiError, InvalidInputError, PayloadError } from "../../src/errors.ts";
-import { authBodies, base64, createWorld, logged, onlyAppRole, rejection, sentTokens, testRuntime, type Sent, type World } from "../support.ts";
+import {
+  AbortedError,
+  AuthenticationError,
+  AwsError,
+  CerberusApiError,
+  InvalidInputError,
+  PayloadError,
+} from "../../src/errors.ts";
+import {
+  authBodies,
+  base64,
+  createWorld,
+  logged,
+  onlyAppRole,
+  rejection,
+  type Sent,
+  sentTokens,
+  testRuntime,
+  type World,
+} from "../support.ts";
 
 const ACCOUNT = "111122223333";
 const arn = (path: string) => `arn:aws:iam::${ACCOUNT}:role/${path}`;
@@ -20,7 +38,11 @@ const kmsHosts = (sent: Sent[]) => sent.filter((s) => s.url.host.startsWith("kms
 
 /** Makes KMS answer `plaintext` (as if it decrypted it) to the next Decrypt. */
 function decryptsTo(world: Pick<World, "stack">, plaintext: string | Uint8Array): void {
-  world.stack.faults.inject("kms", { kind: "body", body: JSON.stringify({ KeyId: "arn:aws:kms:us-west-2:999988887777:key/k", Plaintext: base64(plaintext) }), headers: kmsJson });
+  world.stack.faults.inject("kms", {
+    kind: "body",
+    body: JSON.stringify({ KeyId: "arn:aws:kms:us-west-2:999988887777:key/k", Plaintext: base64(plaintext) }),
+    headers: kmsJson,
+  });
 }
 
 /** A second registered role with no instance profile path: the instance then has two principals, both on the SDB. */
@@ -44,7 +66,10 @@ describe("KMS auth v2, the seed's sequence", () => {
     ]);
     const decrypt = sent.find((s) => s.url.host.startsWith("kms."))!;
     assert.equal(decrypt.url.href, "https://kms.us-west-2.amazonaws.com/");
-    assert.match(decrypt.headers.get("authorization")!, /^AWS4-HMAC-SHA256 Credential=ASIA\w+\/\d{8}\/us-west-2\/kms\/aws4_request, /);
+    assert.match(
+      decrypt.headers.get("authorization")!,
+      /^AWS4-HMAC-SHA256 Credential=ASIA\w+\/\d{8}\/us-west-2\/kms\/aws4_request, /,
+    );
     assert.match(decrypt.headers.get("x-amz-security-token")!, /^[\x21-\x7e]+$/);
     assert.equal(decrypt.headers.get("x-amz-target"), "TrentService.Decrypt");
     assert.equal(decrypt.headers.get("content-type"), "application/x-amz-json-1.1");
@@ -52,14 +77,33 @@ describe("KMS auth v2, the seed's sequence", () => {
     assert.deepEqual(stack.requests.entries("kms").map((e) => e.status), [200]);
     const imds = stack.requests.entries("imds").map((e) => `${e.method} ${e.path}`);
     assert.equal(imds.filter((r) => r === "PUT /latest/api/token").length, 1, "one IMDSv2 session for the whole flow");
-    assert.deepEqual(imds.filter((r) => r.includes("/security-credentials/") && !r.endsWith("/")), ["GET /latest/meta-data/iam/security-credentials/app-role"]);
+    assert.deepEqual(imds.filter((r) => r.includes("/security-credentials/") && !r.endsWith("/")), [
+      "GET /latest/meta-data/iam/security-credentials/app-role",
+    ]);
     assert.ok(imds.includes("GET /latest/dynamic/instance-identity/document"));
     assert.deepEqual(
       events.map((e) => e.type).filter((t) => /^(metadata|auth|kms)\./.test(t)),
-      ["metadata.account", "metadata.roles", "auth.region", ...Array(3).fill(["auth.attempt", "auth.failure"]).flat(), "auth.attempt", "auth.payload", "kms.decrypt", "auth.success"],
+      [
+        "metadata.account",
+        "metadata.roles",
+        "auth.region",
+        ...Array(3).fill(["auth.attempt", "auth.failure"]).flat(),
+        "auth.attempt",
+        "auth.payload",
+        "kms.decrypt",
+        "auth.success",
+      ],
     );
-    assert.deepEqual(events.find((e) => e.type === "metadata.account"), { type: "metadata.account", accountId: ACCOUNT, source: "iam-info" });
-    assert.deepEqual(events.find((e) => e.type === "auth.region"), { type: "auth.region", region: "us-west-2", source: "identity-document" });
+    assert.deepEqual(events.find((e) => e.type === "metadata.account"), {
+      type: "metadata.account",
+      accountId: ACCOUNT,
+      source: "iam-info",
+    });
+    assert.deepEqual(events.find((e) => e.type === "auth.region"), {
+      type: "auth.region",
+      region: "us-west-2",
+      source: "identity-document",
+    });
     const success = events.find((e) => e.type === "auth.success");
     assert.ok(success?.type === "auth.success" && success.principal === APP && success.method === "kms");
     const [token] = sentTokens(sent);
@@ -73,7 +117,11 @@ describe("KMS auth v2, the seed's sequence", () => {
     world.stack.seed.instance({ roles: [world.defaults.roles.unregistered, pathRole] });
     const info = await world.client.whoami();
     assert.equal(info.principal, arn("team-a/path-role"));
-    assert.deepEqual(authBodies(world.sent).map((b) => b.iam_principal_arn), [arn("team-a/base-role"), arn("base-role"), arn("team-a/path-role")]);
+    assert.deepEqual(authBodies(world.sent).map((b) => b.iam_principal_arn), [
+      arn("team-a/base-role"),
+      arn("base-role"),
+      arn("team-a/path-role"),
+    ]);
   });
 
   test("falls back to the plain ARN when the path variant is not registered", async () => {
@@ -81,7 +129,10 @@ describe("KMS auth v2, the seed's sequence", () => {
     world.stack.seed.instance({ profilePath: "/team-a/sub/" });
     const info = await world.client.whoami();
     assert.equal(info.principal, APP);
-    assert.deepEqual(authBodies(world.sent).map((b) => b.iam_principal_arn).slice(-2), [arn("team-a/sub/app-role"), APP]);
+    assert.deepEqual(authBodies(world.sent).map((b) => b.iam_principal_arn).slice(-2), [
+      arn("team-a/sub/app-role"),
+      APP,
+    ]);
   });
 
   test("a role whose decrypt is denied is skipped for the next one", async () => {
@@ -101,10 +152,21 @@ describe("KMS auth v2, the seed's sequence", () => {
     assert.ok(error instanceof AuthenticationError);
     assert.equal(error.code, "AUTH_FAILED");
     assert.equal(error.step, "cerberus-auth");
-    assert.deepEqual(error.attempts.map((a) => a.principal), [arn("team-a/base-role"), arn("base-role"), arn("team-a/app-role"), APP]);
+    assert.deepEqual(error.attempts.map((a) => a.principal), [
+      arn("team-a/base-role"),
+      arn("base-role"),
+      arn("team-a/app-role"),
+      APP,
+    ]);
     assert.match(error.message, /^KMS authentication failed for every principal \(4 tried in us-west-2\):/);
-    assert.match(error.message, /\n {2}- arn:aws:iam::111122223333:role\/base-role in us-west-2: Cerberus HTTP 400: 99216 /);
-    assert.match(error.message, /\n {2}- arn:aws:iam::111122223333:role\/app-role in us-west-2: KMS AccessDeniedException \(HTTP 400\)$/);
+    assert.match(
+      error.message,
+      /\n {2}- arn:aws:iam::111122223333:role\/base-role in us-west-2: Cerberus HTTP 400: 99216 /,
+    );
+    assert.match(
+      error.message,
+      /\n {2}- arn:aws:iam::111122223333:role\/app-role in us-west-2: KMS AccessDeniedException \(HTTP 400\)$/,
+    );
     assert.ok(error.attempts[0]!.error instanceof CerberusApiError);
     const last = error.attempts[3]!.error;
     assert.ok(last instanceof AwsError);
@@ -162,7 +224,10 @@ describe("KMS auth v1 (legacy)", () => {
   });
 
   test("rejects an unknown version", () => {
-    assert.throws(() => kmsAuth({ version: 3 as 1 }), (e: unknown) => e instanceof InvalidInputError && e.field === "kmsAuth.version");
+    assert.throws(
+      () => kmsAuth({ version: 3 as 1 }),
+      (e: unknown) => e instanceof InvalidInputError && e.field === "kmsAuth.version",
+    );
   });
 });
 
@@ -174,7 +239,10 @@ describe("explicit principal and credentials (not EC2)", () => {
     assert.equal((await other.client.whoami()).principal, APP);
     assert.deepEqual(authBodies(other.sent), [{ iam_principal_arn: APP, region: "us-west-2" }]);
     assert.equal(logged(world.stack, "imds"), 0);
-    assert.match(other.sent.find((s) => s.url.host.startsWith("kms."))!.headers.get("authorization")!, new RegExp(`Credential=${credentials.accessKeyId}/`));
+    assert.match(
+      other.sent.find((s) => s.url.host.startsWith("kms."))!.headers.get("authorization")!,
+      new RegExp(`Credential=${credentials.accessKeyId}/`),
+    );
   });
 
   test("takes credentials from AWS_* variables, and from a function", async () => {
@@ -182,7 +250,11 @@ describe("explicit principal and credentials (not EC2)", () => {
     const credentials = world.stack.seed.roleCredentials(APP);
     const fromEnv = world.connect({
       auth: { principalArn: APP },
-      env: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken },
+      env: {
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: credentials.sessionToken,
+      },
     });
     const info = await fromEnv.client.whoami();
     assert.equal(info.region, "us-west-2");
@@ -231,11 +303,23 @@ describe("explicit principal and credentials (not EC2)", () => {
   });
 
   test("odd option types are typed errors", () => {
-    assert.throws(() => kmsAuth({ region: 42 as unknown as string }), /kmsAuth\.region: "42" is not an AWS region name/);
+    assert.throws(
+      () => kmsAuth({ region: 42 as unknown as string }),
+      /kmsAuth\.region: "42" is not an AWS region name/,
+    );
     assert.throws(() => kmsAuth(null as never), /kmsAuth options: must be an object/);
-    assert.throws(() => kmsAuth({ fallbackRegions: "us-east-1" as never }), /kmsAuth\.fallbackRegions: must be an array/);
-    assert.throws(() => kmsAuth({ credentials: { accessKeyId: "", secretAccessKey: "x" } }), /kmsAuth\.credentials\.accessKeyId/);
-    assert.throws(() => kmsAuth({ credentials: { accessKeyId: "AKIA\u0000BAD", secretAccessKey: "x" } }), /kmsAuth\.credentials\.accessKeyId/);
+    assert.throws(
+      () => kmsAuth({ fallbackRegions: "us-east-1" as never }),
+      /kmsAuth\.fallbackRegions: must be an array/,
+    );
+    assert.throws(
+      () => kmsAuth({ credentials: { accessKeyId: "", secretAccessKey: "x" } }),
+      /kmsAuth\.credentials\.accessKeyId/,
+    );
+    assert.throws(
+      () => kmsAuth({ credentials: { accessKeyId: "AKIA\u0000BAD", secretAccessKey: "x" } }),
+      /kmsAuth\.credentials\.accessKeyId/,
+    );
   });
 
   test("a kmsEndpoint that is not a string is an InvalidInputError naming it", async () => {
@@ -275,7 +359,16 @@ describe("credentials stay out of logs and errors", () => {
   test("a session token a header cannot carry is named, not quoted, and not in the cause chain", async () => {
     const world = createWorld();
     const other = world.connect({
-      auth: { principalArn: APP, region: "us-west-2", credentials: () => Promise.resolve({ accessKeyId: "ASIAAPPROLEXXXXXXXXX", secretAccessKey: "sk", sessionToken: "SESSION-TOKEN-SECRET\n" }) },
+      auth: {
+        principalArn: APP,
+        region: "us-west-2",
+        credentials: () =>
+          Promise.resolve({
+            accessKeyId: "ASIAAPPROLEXXXXXXXXX",
+            secretAccessKey: "sk",
+            sessionToken: "SESSION-TOKEN-SECRET\n",
+          }),
+      },
     });
     const error = await rejection(other.client.whoami());
     assert.ok(error instanceof InvalidInputError);
@@ -289,7 +382,11 @@ describe("credentials stay out of logs and errors", () => {
   test("a credentials function that throws is reported without its message", async () => {
     const world = createWorld();
     const other = world.connect({
-      auth: { principalArn: APP, region: "us-west-2", credentials: () => Promise.reject(new Error("vault said: secret-xyz")) },
+      auth: {
+        principalArn: APP,
+        region: "us-west-2",
+        credentials: () => Promise.reject(new Error("vault said: secret-xyz")),
+      },
     });
     const error = await rejection(other.client.whoami());
     assert.ok(error instanceof AuthenticationError);
@@ -298,8 +395,19 @@ describe("credentials stay out of logs and errors", () => {
   });
 
   test("sealed credentials show no secret in inspect or JSON but stay readable", () => {
-    const creds = sealCredentials({ accessKeyId: "AKIAEXAMPLE12345", secretAccessKey: "wJalrXUtnFEMI/K7MDENG", sessionToken: "FwoGZXIvYXdzEJr" }, "test");
-    for (const shown of [inspect(creds), JSON.stringify(creds), String(creds), inspect([creds], { depth: 5, showHidden: true })]) {
+    const creds = sealCredentials({
+      accessKeyId: "AKIAEXAMPLE12345",
+      secretAccessKey: "wJalrXUtnFEMI/K7MDENG",
+      sessionToken: "FwoGZXIvYXdzEJr",
+    }, "test");
+    for (
+      const shown of [
+        inspect(creds),
+        JSON.stringify(creds),
+        String(creds),
+        inspect([creds], { depth: 5, showHidden: true }),
+      ]
+    ) {
       assert.ok(!shown.includes("wJalrXUtnFEMI"), shown);
       assert.ok(!shown.includes("FwoGZXIvYXdzEJr"), shown);
       assert.ok(!shown.includes("AKIAEXAMPLE12345"), shown);
@@ -315,28 +423,40 @@ describe("credentials stay out of logs and errors", () => {
     assert.equal(twice, once);
     assert.equal(twice.accessKeyId, "AKIAEXAMPLE12345");
     assert.equal(twice.secretAccessKey, "s");
-    const withArn = sealCredentials({ accessKeyId: "AKIAEXAMPLE12345", secretAccessKey: "s", roleArn: "arn:x" }, "test");
+    const withArn = sealCredentials(
+      { accessKeyId: "AKIAEXAMPLE12345", secretAccessKey: "s", roleArn: "arn:x" },
+      "test",
+    );
     assert.equal(withArn.accessKeyId, "AKIAEXAMPLE12345");
     assert.equal(withArn.roleArn, "arn:x");
   });
 });
 
 describe("region, per the seed's note", () => {
-  for (const [name, auth, env, expected, source] of [
-    ["option", { region: "eu-west-1" }, { AWS_REGION: "us-east-1" }, "eu-west-1", "option"],
-    ["AWS_REGION", {}, { AWS_REGION: "us-east-2", AWS_DEFAULT_REGION: "us-east-1" }, "us-east-2", "env"],
-    ["AWS_DEFAULT_REGION", {}, { AWS_REGION: undefined, AWS_DEFAULT_REGION: "ap-south-1" }, "ap-south-1", "env"],
-    ["identity document", {}, { AWS_REGION: undefined }, "us-west-2", "identity-document"],
-  ] as const) {
+  for (
+    const [name, auth, env, expected, source] of [
+      ["option", { region: "eu-west-1" }, { AWS_REGION: "us-east-1" }, "eu-west-1", "option"],
+      ["AWS_REGION", {}, { AWS_REGION: "us-east-2", AWS_DEFAULT_REGION: "us-east-1" }, "us-east-2", "env"],
+      ["AWS_DEFAULT_REGION", {}, { AWS_REGION: undefined, AWS_DEFAULT_REGION: "ap-south-1" }, "ap-south-1", "env"],
+      ["identity document", {}, { AWS_REGION: undefined }, "us-west-2", "identity-document"],
+    ] as const
+  ) {
     test(`from the ${name}`, async () => {
       const world = createWorld({ auth, env });
       onlyAppRole(world);
       const info = await world.client.whoami();
       assert.equal(info.region, expected);
-      assert.deepEqual(world.events.filter((e) => e.type === "auth.region"), [{ type: "auth.region", region: expected, source }]);
+      assert.deepEqual(world.events.filter((e) => e.type === "auth.region"), [{
+        type: "auth.region",
+        region: expected,
+        source,
+      }]);
       assert.deepEqual(kmsHosts(world.sent), [`kms.${expected}.amazonaws.com`]);
       assert.equal(authBodies(world.sent)[0]!.region, expected);
-      assert.equal(logged(world.stack, "imds", "GET", "/latest/dynamic/instance-identity/document"), source === "identity-document" ? 1 : 0);
+      assert.equal(
+        logged(world.stack, "imds", "GET", "/latest/dynamic/instance-identity/document"),
+        source === "identity-document" ? 1 : 0,
+      );
     });
   }
 
@@ -350,21 +470,36 @@ describe("region, per the seed's note", () => {
 
   test("no region anywhere: the identity document's failure is explained", async () => {
     const world = createWorld({ env: { AWS_REGION: undefined } });
-    world.stack.faults.inject("imds", { kind: "status", status: 500 }, { path: "/latest/dynamic/instance-identity/document" });
+    world.stack.faults.inject("imds", { kind: "status", status: 500 }, {
+      path: "/latest/dynamic/instance-identity/document",
+    });
     const error = await rejection(world.client.whoami());
     assert.ok(error instanceof AuthenticationError);
-    assert.match(error.message, /needs a region: none was given, AWS_REGION is unset, and the instance identity document could not be read/);
+    assert.match(
+      error.message,
+      /needs a region: none was given, AWS_REGION is unset, and the instance identity document could not be read/,
+    );
   });
 
   test("fallback regions are tried in turn when the first region fails", async () => {
-    const { client, stack, sent, events } = createWorld({ auth: { region: "us-west-2", fallbackRegions: ["us-east-1"] } });
-    stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99215 }, { method: "POST", path: "/v2/auth/", times: 4 });
+    const { client, stack, sent, events } = createWorld({
+      auth: { region: "us-west-2", fallbackRegions: ["us-east-1"] },
+    });
+    stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99215 }, {
+      method: "POST",
+      path: "/v2/auth/",
+      times: 4,
+    });
     const info = await client.whoami();
     assert.equal(info.region, "us-east-1");
     assert.deepEqual(kmsHosts(sent), ["kms.us-east-1.amazonaws.com"]);
     assert.deepEqual(
       events.filter((e) => e.type === "auth.region"),
-      [{ type: "auth.region", region: "us-west-2", source: "option" }, { type: "auth.region", region: "us-east-1", source: "fallback" }],
+      [{ type: "auth.region", region: "us-west-2", source: "option" }, {
+        type: "auth.region",
+        region: "us-east-1",
+        source: "fallback",
+      }],
     );
     // Every answer in us-west-2 was the region failure (not 99216), so every principal is asked again.
     assert.equal(authBodies(sent).filter((b) => b.region === "us-west-2").length, 4);
@@ -372,11 +507,17 @@ describe("region, per the seed's note", () => {
   });
 
   test("a principal refused with 99216 is not retried in the fallback region", async () => {
-    const { client, stack, sent, clock } = createWorld({ auth: { region: "us-west-2", fallbackRegions: ["us-east-1"] } });
+    const { client, stack, sent, clock } = createWorld({
+      auth: { region: "us-west-2", fallbackRegions: ["us-east-1"] },
+    });
     stack.faults.inject("kms", { kind: "status", status: 500 }, { times: 3 });
     const info = await clock.settle(client.whoami());
     assert.equal(info.region, "us-east-1");
-    assert.deepEqual(kmsHosts(sent), [...Array(3).fill("kms.us-west-2.amazonaws.com"), "kms.us-east-1.amazonaws.com"], "KMS 5xx retried up to 3 attempts");
+    assert.deepEqual(
+      kmsHosts(sent),
+      [...Array(3).fill("kms.us-west-2.amazonaws.com"), "kms.us-east-1.amazonaws.com"],
+      "KMS 5xx retried up to 3 attempts",
+    );
     const eastBodies = authBodies(sent).filter((b) => b.region === "us-east-1").map((b) => b.iam_principal_arn);
     assert.deepEqual(eastBodies, [APP], "the refused principals are not asked again in us-east-1");
   });
@@ -388,7 +529,10 @@ describe("endpoint settings", () => {
     onlyAppRole(world);
     const other = world.connect({ env: { AWS_ENDPOINT_URL_KMS: world.stack.env.AWS_ENDPOINT_URL_KMS } });
     assert.equal((await other.client.whoami()).principal, APP);
-    assert.deepEqual(other.sent.filter((s) => s.method === "POST" && !s.url.pathname.startsWith("/v2/")).map((s) => s.url.href), [`${world.stack.kms}/`]);
+    assert.deepEqual(
+      other.sent.filter((s) => s.method === "POST" && !s.url.pathname.startsWith("/v2/")).map((s) => s.url.href),
+      [`${world.stack.kms}/`],
+    );
     assert.deepEqual(world.stack.requests.entries("kms").map((e) => e.status), [200]);
   });
 
@@ -448,7 +592,11 @@ describe("bad input from the network becomes a typed error naming the step", () 
 
   test("auth_data that is not base64", async () => {
     const { last } = await failureOf(({ stack }) => {
-      stack.faults.inject("cerberus", { kind: "body", body: JSON.stringify({ auth_data: "%%%not-base64%%%" }), headers: { "content-type": "application/json" } }, { method: "POST" });
+      stack.faults.inject("cerberus", {
+        kind: "body",
+        body: JSON.stringify({ auth_data: "%%%not-base64%%%" }),
+        headers: { "content-type": "application/json" },
+      }, { method: "POST" });
     });
     assert.ok(last.error instanceof PayloadError);
     assert.equal(last.error.step, "cerberus-auth");
@@ -471,26 +619,34 @@ describe("bad input from the network becomes a typed error naming the step", () 
   test("a payload without client_token or lease_duration", async () => {
     const a = await failureOf((world) => decryptsTo(world, JSON.stringify({ lease_duration: 3600, policies: [] })));
     assert.match(a.last.reason, /the decrypted auth payload is invalid: client_token/);
-    const b = await failureOf((world) => decryptsTo(world, JSON.stringify({ client_token: "tok-secret-value", lease_duration: "soon" })));
+    const b = await failureOf((world) =>
+      decryptsTo(world, JSON.stringify({ client_token: "tok-secret-value", lease_duration: "soon" }))
+    );
     assert.match(b.last.reason, /the decrypted auth payload is invalid: lease_duration/);
     assert.ok(!b.last.reason.includes("soon"));
     assert.ok(!b.last.reason.includes("tok-secret-value"));
   });
 
   test("a lease_duration over a year is refused", async () => {
-    const { last } = await failureOf((world) => decryptsTo(world, JSON.stringify({ client_token: "tok", lease_duration: 31_536_001 })));
+    const { last } = await failureOf((world) =>
+      decryptsTo(world, JSON.stringify({ client_token: "tok", lease_duration: 31_536_001 }))
+    );
     assert.equal(last.error.step, "auth-payload");
     assert.match(last.reason, /lease_duration: lease_duration is not a whole number of seconds from 0 to a year/);
   });
 
   test("a client_token a header cannot carry is refused without quoting it", async () => {
-    const { error } = await failureOf((world) => decryptsTo(world, JSON.stringify({ client_token: "tok\nwith-newline-secret", lease_duration: 60 })));
+    const { error } = await failureOf((world) =>
+      decryptsTo(world, JSON.stringify({ client_token: "tok\nwith-newline-secret", lease_duration: 60 }))
+    );
     assert.match(error.message, /client_token: client_token is empty or has characters a header cannot carry/);
     assert.ok(!error.message.includes("with-newline-secret"));
   });
 
   test("an HTML error page from a WAF", async () => {
-    const { last } = await failureOf(({ stack }) => stack.faults.inject("cerberus", { kind: "waf" }, { method: "POST" }));
+    const { last } = await failureOf(({ stack }) =>
+      stack.faults.inject("cerberus", { kind: "waf" }, { method: "POST" })
+    );
     assert.ok(last.error instanceof CerberusApiError);
     assert.match(last.reason, /^Cerberus HTTP 403$/);
     assert.match(last.error.message, /non-JSON body \(text\/html, \d+ bytes; a WAF or proxy in front of Cerberus\?\)/);
@@ -498,10 +654,17 @@ describe("bad input from the network becomes a typed error naming the step", () 
 
   test("a 200 with an HTML body instead of auth_data", async () => {
     const { last } = await failureOf(({ stack }) => {
-      stack.faults.inject("cerberus", { kind: "body", body: "<html>portal</html>", headers: { "content-type": "text/html" } }, { method: "POST" });
+      stack.faults.inject("cerberus", {
+        kind: "body",
+        body: "<html>portal</html>",
+        headers: { "content-type": "text/html" },
+      }, { method: "POST" });
     });
     assert.ok(last.error instanceof PayloadError);
-    assert.match(last.reason, /answer to KMS authentication as arn:aws:iam::111122223333:role\/app-role is not JSON \(text\/html, 19 bytes\)/);
+    assert.match(
+      last.reason,
+      /answer to KMS authentication as arn:aws:iam::111122223333:role\/app-role is not JSON \(text\/html, 19 bytes\)/,
+    );
   });
 
   test("a truncated payload (metadata and policies replaced) is accepted", async () => {
@@ -517,7 +680,10 @@ describe("bad input from the network becomes a typed error naming the step", () 
 describe("instance metadata, shared by the callers of one authentication", () => {
   test("one caller aborting does not fail the shared IMDS session token of the others", async () => {
     const world = createWorld();
-    const imds = createInstanceMetadata({ transport: world.stack.transport, clock: world.clock }, (name) => world.stack.env[name]);
+    const imds = createInstanceMetadata(
+      { transport: world.stack.transport, clock: world.clock },
+      (name) => world.stack.env[name],
+    );
     const controller = new AbortController();
     const impatient = rejection(imds.roleNames(controller.signal));
     const patient = imds.roleNames();

@@ -15,7 +15,9 @@ function counted(lease: number, fail?: (call: number) => boolean) {
   const store = createTokenStore(
     () => {
       const call = ++state.calls;
-      return fail?.(call) ? Promise.reject(new Error("down")) : Promise.resolve(tokenAt(clock.now(), lease, `t${call}`));
+      return fail?.(call)
+        ? Promise.reject(new Error("down"))
+        : Promise.resolve(tokenAt(clock.now(), lease, `t${call}`));
     },
     clock,
     onEvent,
@@ -175,7 +177,11 @@ describe("client: single flight", () => {
 
   test("whoami and reads share the same authentication", async () => {
     const world = createWorld();
-    const [info] = await Promise.all([world.client.whoami(), world.client.readSecret("app/demo/config"), world.client.listKeys("app/demo/")]);
+    const [info] = await Promise.all([
+      world.client.whoami(),
+      world.client.readSecret("app/demo/config"),
+      world.client.listKeys("app/demo/"),
+    ]);
     assert.equal(info.principal, world.defaults.roles.app.arn);
     assert.equal(logged(world.stack, "kms"), 1);
   });

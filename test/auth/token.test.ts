@@ -2,11 +2,16 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { describe, test } from "node:test";
-import { CerberusToken, tokenFromPayload, tokenFromPlaintext, type TokenFacts } from "../../src/auth/token.ts";
+import { CerberusToken, type TokenFacts, tokenFromPayload, tokenFromPlaintext } from "../../src/auth/token.ts";
 import { PayloadError } from "../../src/errors.ts";
 import { tokenAt } from "../support.ts";
 
-const facts: TokenFacts = { method: "kms", principal: "arn:aws:iam::111122223333:role/app-role", region: "us-west-2", startedAt: Date.UTC(2026, 10, 29, 12) };
+const facts: TokenFacts = {
+  method: "kms",
+  principal: "arn:aws:iam::111122223333:role/app-role",
+  region: "us-west-2",
+  startedAt: Date.UTC(2026, 10, 29, 12),
+};
 const enc = new TextEncoder();
 const parse = (value: unknown) => tokenFromPayload(value, facts, "auth-payload", "the payload");
 
@@ -24,7 +29,13 @@ function refusal(value: unknown): PayloadError {
 
 describe("auth payload", () => {
   test("a full payload: the lease counts from when authentication started", () => {
-    const token = parse({ client_token: "tok-abc", policies: ["read"], metadata: { username: "u", is_admin: "false" }, lease_duration: 3600, renewable: false });
+    const token = parse({
+      client_token: "tok-abc",
+      policies: ["read"],
+      metadata: { username: "u", is_admin: "false" },
+      lease_duration: 3600,
+      renewable: false,
+    });
     assert.equal(token.reveal(), "tok-abc");
     assert.deepEqual({ ...token.info }, {
       method: "kms",
@@ -48,13 +59,22 @@ describe("auth payload", () => {
   });
 
   test("the server's truncated form is accepted", () => {
-    const token = parse({ client_token: "t", policies: ["_truncated"], metadata: { _truncated: "true" }, lease_duration: 3600 });
+    const token = parse({
+      client_token: "t",
+      policies: ["_truncated"],
+      metadata: { _truncated: "true" },
+      lease_duration: 3600,
+    });
     assert.deepEqual(token.info.policies, ["_truncated"]);
     assert.deepEqual(token.info.metadata, { _truncated: "true" });
   });
 
   test("metadata values become sanitised strings; null values are dropped", () => {
-    const token = parse({ client_token: "t", lease_duration: 1, metadata: { n: 1, b: true, o: { a: 1 }, gone: null, "k\ney": "v\u001b[2J" } });
+    const token = parse({
+      client_token: "t",
+      lease_duration: 1,
+      metadata: { n: 1, b: true, o: { a: 1 }, gone: null, "k\ney": "v\u001b[2J" },
+    });
     assert.deepEqual(token.info.metadata, { n: "1", b: "true", o: '{"a":1}', "k ey": "v [2J" });
   });
 
@@ -62,7 +82,10 @@ describe("auth payload", () => {
     assert.equal(parse({ client_token: "t", lease_duration: 0 }).info.leaseDurationSeconds, 0);
     assert.equal(parse({ client_token: "t", lease_duration: 31_536_000 }).info.leaseDurationSeconds, 31_536_000);
     for (const lease of [31_536_001, -1, 1.5, Number.MAX_SAFE_INTEGER]) {
-      assert.match(refusal({ client_token: "t", lease_duration: lease }).message, /lease_duration: lease_duration is not a whole number of seconds from 0 to a year/);
+      assert.match(
+        refusal({ client_token: "t", lease_duration: lease }).message,
+        /lease_duration: lease_duration is not a whole number of seconds from 0 to a year/,
+      );
     }
     // Wrong type or missing: the message names the field (its wording is the decoder's), never the value.
     const wrongType = refusal({ client_token: "t", lease_duration: "soon-ish" }).message;
@@ -88,18 +111,38 @@ describe("auth payload", () => {
   });
 
   test("a decrypted payload must be UTF-8 JSON", () => {
-    assert.equal(tokenFromPlaintext(enc.encode('{"client_token":"t","lease_duration":5}'), facts).info.leaseDurationSeconds, 5);
-    assert.throws(() => tokenFromPlaintext(new Uint8Array([0xff, 0xfe, 0x00]), facts), /the decrypted auth payload is not UTF-8 text/);
-    assert.throws(() => tokenFromPlaintext(enc.encode("client_token=secret-ish"), facts), (e: unknown) =>
-      e instanceof PayloadError && e.step === "auth-payload" && e.message === "the decrypted auth payload is not JSON (23 bytes)");
-    assert.throws(() => tokenFromPlaintext(enc.encode("[]"), facts), /the decrypted auth payload is an array, not a JSON object/);
+    assert.equal(
+      tokenFromPlaintext(enc.encode('{"client_token":"t","lease_duration":5}'), facts).info.leaseDurationSeconds,
+      5,
+    );
+    assert.throws(
+      () => tokenFromPlaintext(new Uint8Array([0xff, 0xfe, 0x00]), facts),
+      /the decrypted auth payload is not UTF-8 text/,
+    );
+    assert.throws(
+      () => tokenFromPlaintext(enc.encode("client_token=secret-ish"), facts),
+      (e: unknown) =>
+        e instanceof PayloadError && e.step === "auth-payload" &&
+        e.message === "the decrypted auth payload is not JSON (23 bytes)",
+    );
+    assert.throws(
+      () => tokenFromPlaintext(enc.encode("[]"), facts),
+      /the decrypted auth payload is an array, not a JSON object/,
+    );
   });
 });
 
 describe("a token's value stays out of logs", () => {
   test("inspect, JSON and strings show no value; reveal does", () => {
     const token = new CerberusToken("super-secret-token", { ...tokenAt(0, 1).info, principal: "arn:p" });
-    const shown = [inspect(token), JSON.stringify(token), String(token), `${token}`, inspect({ nested: { token } }, { depth: 5 }), inspect([token], { showHidden: true })];
+    const shown = [
+      inspect(token),
+      JSON.stringify(token),
+      String(token),
+      `${token}`,
+      inspect({ nested: { token } }, { depth: 5 }),
+      inspect([token], { showHidden: true }),
+    ];
     for (const text of shown) assert.ok(!text.includes("super-secret-token"), text);
     assert.equal(String(token), "[CerberusToken arn:p]");
     assert.equal(JSON.parse(JSON.stringify(token)).token, "[redacted]");

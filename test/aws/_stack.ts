@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import type { HttpContext } from "../../src/internal/http.ts";
 import type { HttpTransport } from "../../src/transport.ts";
-import { createLocalStack, ManualClock, type LocalStack, type LocalStackOptions } from "../../src/testing/mod.ts";
-import { spy, type SeenRequest } from "../internal/_helpers.ts";
+import { createLocalStack, type LocalStack, type LocalStackOptions, ManualClock } from "../../src/testing/mod.ts";
+import { type SeenRequest, spy } from "../internal/_helpers.ts";
 
 /** A seeded in-memory stack, the client's `HttpContext` on the same manual clock, and what was sent. */
 export interface World {
@@ -40,7 +40,9 @@ export function world(options: Omit<LocalStackOptions, "clock" | "now"> = {}): W
     stack: stack as World["stack"],
     http: { transport, clock },
     seen,
-    sent: (count) => (seen.length >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve }))),
+    sent: (
+      count,
+    ) => (seen.length >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve }))),
     log: (service) => stack.requests.entries(service).map((e) => `${e.method} ${e.path} ${e.status}`),
   };
 }

@@ -15,7 +15,9 @@ const noFiles = (): Promise<string> => Promise.reject(Object.assign(new Error("n
 
 /** A stack with a container endpoint for the app role, and a credentials source reading it. */
 function setup(
-  vars: (endpoint: { fullUri: string; relativeUri: string; authorizationToken: string | undefined }) => Record<string, string | undefined>,
+  vars: (
+    endpoint: { fullUri: string; relativeUri: string; authorizationToken: string | undefined },
+  ) => Record<string, string | undefined>,
   options: { requireAuthorization?: boolean; routeAwsHostnames?: boolean } = {},
 ) {
   const w = world({ routeAwsHostnames: options.routeAwsHostnames ?? false });
@@ -34,19 +36,51 @@ describe("container credentials: the endpoint", () => {
   const endpointOf = (vars: Record<string, string>) => containerEndpoint(envOf(vars));
 
   it("a relative URI goes to 169.254.170.2 and wins over a full URI", () => {
-    assert.equal(endpointOf({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/abc" }), "http://169.254.170.2/v2/credentials/abc");
     assert.equal(
-      endpointOf({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/abc", AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://127.0.0.1:8080/other" }),
+      endpointOf({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/abc" }),
+      "http://169.254.170.2/v2/credentials/abc",
+    );
+    assert.equal(
+      endpointOf({
+        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/abc",
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://127.0.0.1:8080/other",
+      }),
       "http://169.254.170.2/v2/credentials/abc",
     );
   });
 
   it("a full URI follows the SDKs' rules: http only to loopback and the container hosts", () => {
-    for (const ok of ["http://127.0.0.1:8080/c", "http://localhost/c", "http://[::1]:1/c", "http://169.254.170.2/v1", "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/c", "https://creds.example.com/c"]) {
+    for (
+      const ok of [
+        "http://127.0.0.1:8080/c",
+        "http://localhost/c",
+        "http://[::1]:1/c",
+        "http://169.254.170.2/v1",
+        "http://169.254.170.23/v1/credentials",
+        "http://[fd00:ec2::23]/c",
+        "https://creds.example.com/c",
+      ]
+    ) {
       assert.equal(endpointOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: ok }), new URL(ok).href, ok);
     }
-    for (const bad of ["http://10.0.0.5/c", "http://creds.example.com/c", "http://127.0.0.1.evil.example/c", "http://169.254.170.24/c", "ftp://127.0.0.1/c", "nonsense", "http://127.0.0.1/c?x=1"]) {
-      assert.throws(() => endpointOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: bad }), (e: unknown) => e instanceof InvalidInputError && e.field === "AWS_CONTAINER_CREDENTIALS_FULL_URI" && e.step === "credentials", bad);
+    for (
+      const bad of [
+        "http://10.0.0.5/c",
+        "http://creds.example.com/c",
+        "http://127.0.0.1.evil.example/c",
+        "http://169.254.170.24/c",
+        "ftp://127.0.0.1/c",
+        "nonsense",
+        "http://127.0.0.1/c?x=1",
+      ]
+    ) {
+      assert.throws(
+        () => endpointOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: bad }),
+        (e: unknown) =>
+          e instanceof InvalidInputError && e.field === "AWS_CONTAINER_CREDENTIALS_FULL_URI" &&
+          e.step === "credentials",
+        bad,
+      );
     }
   });
 
@@ -58,7 +92,10 @@ describe("container credentials: the endpoint", () => {
   });
 
   it("a relative URI must start with /", () => {
-    assert.throws(() => endpointOf({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "v2/x" }), /AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: must start with \//);
+    assert.throws(
+      () => endpointOf({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "v2/x" }),
+      /AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: must start with \//,
+    );
   });
 
   it("hasContainerEndpoint: either variable, non-empty", () => {
@@ -71,7 +108,10 @@ describe("container credentials: the endpoint", () => {
 
 describe("container credentials: reading them", () => {
   it("reads sealed credentials and the task role over the relative URI (ECS)", async () => {
-    const { source, app, seen, log } = setup((e) => ({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: e.relativeUri }), { requireAuthorization: false, routeAwsHostnames: true });
+    const { source, app, seen, log } = setup((e) => ({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: e.relativeUri }), {
+      requireAuthorization: false,
+      routeAwsHostnames: true,
+    });
     const creds = await source.get();
     assert.equal(creds.roleArn, app.arn);
     assert.match(creds.accessKeyId, /^ASIA/);
@@ -107,7 +147,10 @@ describe("container credentials: reading them", () => {
 
   it("credentials without an expiration are kept", async () => {
     const { clock, stack, source, log } = setup(full);
-    stack.faults.inject("ecs", { kind: "body", body: JSON.stringify({ AccessKeyId: "AKIAEXAMPLEEXAMPLE00", SecretAccessKey: "sk" }) });
+    stack.faults.inject("ecs", {
+      kind: "body",
+      body: JSON.stringify({ AccessKeyId: "AKIAEXAMPLEEXAMPLE00", SecretAccessKey: "sk" }),
+    });
     const creds = await source.get();
     assert.equal(creds.expiration, undefined);
     assert.equal(creds.sessionToken, undefined);
@@ -124,7 +167,11 @@ describe("container credentials: the authorization token", () => {
     const endpoint = w.stack.seed.container(w.stack.defaults.roles.app.arn);
     const reads: string[] = [];
     const source = containerCredentials(w.http, {
-      env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri, AWS_CONTAINER_AUTHORIZATION_TOKEN: "wrong-token", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/token" }),
+      env: envOf({
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: "wrong-token",
+        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/token",
+      }),
       readTextFile: async (path) => {
         reads.push(path);
         return `  ${endpoint.authorizationToken}\n`;
@@ -139,7 +186,10 @@ describe("container credentials: the authorization token", () => {
     const w = world();
     const endpoint = w.stack.seed.container(w.stack.defaults.roles.app.arn);
     const source = containerCredentials(w.http, {
-      env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/missing" }),
+      env: envOf({
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/missing",
+      }),
       readTextFile: noFiles,
     });
     const error = await rejection(source.get());
@@ -153,7 +203,10 @@ describe("container credentials: the authorization token", () => {
     const w = world();
     const endpoint = w.stack.seed.container(w.stack.defaults.roles.app.arn);
     const source = containerCredentials(w.http, {
-      env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/token" }),
+      env: envOf({
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/token",
+      }),
       readTextFile: async () => " \n",
     });
     const error = await rejection(source.get());
@@ -163,10 +216,12 @@ describe("container credentials: the authorization token", () => {
   });
 
   it("a token a header cannot carry is refused without being echoed", async () => {
-    for (const [name, vars] of [
-      ["AWS_CONTAINER_AUTHORIZATION_TOKEN", { AWS_CONTAINER_AUTHORIZATION_TOKEN: "tok3n-secret\r\nX-Injected: 1" }],
-      ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", { AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/t" }],
-    ] as const) {
+    for (
+      const [name, vars] of [
+        ["AWS_CONTAINER_AUTHORIZATION_TOKEN", { AWS_CONTAINER_AUTHORIZATION_TOKEN: "tok3n-secret\r\nX-Injected: 1" }],
+        ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", { AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/t" }],
+      ] as const
+    ) {
       const w = world();
       const endpoint = w.stack.seed.container(w.stack.defaults.roles.app.arn);
       const source = containerCredentials(w.http, {
@@ -184,7 +239,10 @@ describe("container credentials: the authorization token", () => {
 
   it("a missing token is a 401 and a wrong one a 403: AwsErrors, not retried", async () => {
     for (const [token, status] of [[undefined, 401], ["wrong-token", 403]] as const) {
-      const { source, log } = setup((e) => ({ AWS_CONTAINER_CREDENTIALS_FULL_URI: e.fullUri, AWS_CONTAINER_AUTHORIZATION_TOKEN: token }));
+      const { source, log } = setup((e) => ({
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: e.fullUri,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+      }));
       const error = await rejection(source.get());
       assert.ok(error instanceof AwsError);
       assert.equal(error.service, "container");
@@ -241,8 +299,14 @@ describe("container credentials: failures", () => {
     const cases: [unknown, RegExp][] = [
       [{ AccessKeyId: "ASIACONTAINER0000000", SecretAccessKey: 7 }, /SecretAccessKey: expected string, got a number/],
       [{ AccessKeyId: "leak-me-short", SecretAccessKey: "leak-me-secret" }, /AccessKeyId: AccessKeyId is malformed/],
-      [{ AccessKeyId: "ASIACONTAINER0000000", SecretAccessKey: "leak-me-secret", Token: "leak me\n" }, /Token: Token is malformed/],
-      [{ AccessKeyId: "ASIACONTAINER0000000", SecretAccessKey: "leak-me-secret", Expiration: "leak-me-never" }, /Expiration: Expiration is not a timestamp/],
+      [
+        { AccessKeyId: "ASIACONTAINER0000000", SecretAccessKey: "leak-me-secret", Token: "leak me\n" },
+        /Token: Token is malformed/,
+      ],
+      [
+        { AccessKeyId: "ASIACONTAINER0000000", SecretAccessKey: "leak-me-secret", Expiration: "leak-me-never" },
+        /Expiration: Expiration is not a timestamp/,
+      ],
       [["leak-me"], /expected Object, got an array|is missing/],
     ];
     for (const [body, pattern] of cases) {
@@ -256,7 +320,10 @@ describe("container credentials: failures", () => {
     }
     const { stack, source } = setup(full);
     stack.faults.inject("ecs", { kind: "waf", status: 200 });
-    assert.match(((await rejection(source.get())) as Error).message, /^the container credentials is not JSON \(.*bytes\)$/);
+    assert.match(
+      ((await rejection(source.get())) as Error).message,
+      /^the container credentials is not JSON \(.*bytes\)$/,
+    );
   });
 
   it("a caller's abort fails that caller only; the shared request goes on", async () => {

@@ -10,13 +10,18 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { format, inspect } from "node:util";
-import { credentialsExpiring, sealCredentials, type AwsCredentials } from "../../src/aws/credentials.ts";
+import { type AwsCredentials, credentialsExpiring, sealCredentials } from "../../src/aws/credentials.ts";
 import { InvalidInputError } from "../../src/errors.ts";
 
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
 const TOKEN = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN0123456789";
 const KEY_ID = "ASIAEXAMPLEKEYID0001";
-const raw = (): AwsCredentials => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN, expiration: new Date(Date.UTC(2026, 10, 29, 18)) });
+const raw = (): AwsCredentials => ({
+  accessKeyId: KEY_ID,
+  secretAccessKey: SECRET,
+  sessionToken: TOKEN,
+  expiration: new Date(Date.UTC(2026, 10, 29, 18)),
+});
 
 const g = globalThis as { Deno?: { inspect(v: unknown): string }; Bun?: { inspect(v: unknown): string } };
 
@@ -74,12 +79,14 @@ describe("sealCredentials: what is shown", () => {
   });
 
   it("util.inspect and util.format (%o %O %s %j) redact, alone and nested", () => {
-    for (const [how, shown] of [
-      ["inspect", inspect(sealed)],
-      ["inspect nested", inspect({ a: { b: [new Map([["k", sealed]])] } }, { depth: 10 })],
-      ["inspect showHidden", inspect(sealed, { showHidden: true })],
-      ["format", format("%o %O %s %j", sealed, sealed, sealed, sealed)],
-    ] as const) {
+    for (
+      const [how, shown] of [
+        ["inspect", inspect(sealed)],
+        ["inspect nested", inspect({ a: { b: [new Map([["k", sealed]])] } }, { depth: 10 })],
+        ["inspect showHidden", inspect(sealed, { showHidden: true })],
+        ["format", format("%o %O %s %j", sealed, sealed, sealed, sealed)],
+      ] as const
+    ) {
       assertHidden(shown, how);
       assert.match(shown, /\[redacted\]|\[AwsCredentials\]/, how);
     }
@@ -107,8 +114,12 @@ describe("sealCredentials: what is shown", () => {
       await writeFile(
         script,
         [
-          `import { sealCredentials } from ${JSON.stringify(new URL("../../src/aws/credentials.ts", import.meta.url).href)};`,
-          `const c = sealCredentials(${JSON.stringify({ accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN })}, "c");`,
+          `import { sealCredentials } from ${
+            JSON.stringify(new URL("../../src/aws/credentials.ts", import.meta.url).href)
+          };`,
+          `const c = sealCredentials(${
+            JSON.stringify({ accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN })
+          }, "c");`,
           `console.log(c); console.log({ c }); console.log("%o", c); console.log([c]); console.error(c); console.log(String(c));`,
         ].join("\n"),
       );
@@ -149,23 +160,34 @@ describe("sealCredentials: checks", () => {
   });
 
   it("refuses an empty or missing secret key", () => {
-    for (const secretAccessKey of ["", undefined, 42]) assert.equal(refusal({ accessKeyId: KEY_ID, secretAccessKey }).field, "kmsAuth.credentials.secretAccessKey");
+    for (const secretAccessKey of ["", undefined, 42]) {
+      assert.equal(refusal({ accessKeyId: KEY_ID, secretAccessKey }).field, "kmsAuth.credentials.secretAccessKey");
+    }
   });
 
   it("refuses a session token a header cannot carry, without echoing it", () => {
     for (const sessionToken of ["tok3n\r\nX-Injected: 1", "tok3n with spaces", "", 42]) {
-      assert.equal(refusal({ accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken }).field, "kmsAuth.credentials.sessionToken");
+      assert.equal(
+        refusal({ accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken }).field,
+        "kmsAuth.credentials.sessionToken",
+      );
     }
   });
 
   it("refuses an expiration that is not a valid Date", () => {
     for (const expiration of ["2026-11-29T18:00:00Z", new Date(Number.NaN), 0]) {
-      assert.equal(refusal({ accessKeyId: KEY_ID, secretAccessKey: SECRET, expiration }).field, "kmsAuth.credentials.expiration");
+      assert.equal(
+        refusal({ accessKeyId: KEY_ID, secretAccessKey: SECRET, expiration }).field,
+        "kmsAuth.credentials.expiration",
+      );
     }
   });
 
   it("the step defaults to credentials", () => {
-    assert.throws(() => sealCredentials({} as AwsCredentials, "x"), (e: unknown) => e instanceof InvalidInputError && e.step === "credentials");
+    assert.throws(
+      () => sealCredentials({} as AwsCredentials, "x"),
+      (e: unknown) => e instanceof InvalidInputError && e.step === "credentials",
+    );
   });
 });
 

@@ -13,7 +13,7 @@ import { AuthenticationError, AwsError, InvalidInputError } from "../../src/erro
 import type { CerberusEvent } from "../../src/events.ts";
 import type { RuntimeEnvironment } from "../../src/runtime/types.ts";
 import { rejection } from "../internal/_helpers.ts";
-import { envOf, world, type World } from "./_stack.ts";
+import { envOf, type World, world } from "./_stack.ts";
 
 const ACCOUNT = "111122223333";
 const arn = (path: string) => `arn:aws:iam::${ACCOUNT}:role/${path}`;
@@ -48,23 +48,36 @@ describe("awsHost on EC2", () => {
     ]);
     assert.deepEqual(events, [
       { type: "metadata.account", accountId: ACCOUNT, source: "iam-info" },
-      { type: "metadata.roles", roles: ["base-role", "app-role"], instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/team-a/app-profile` },
+      {
+        type: "metadata.roles",
+        roles: ["base-role", "app-role"],
+        instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/team-a/app-profile`,
+      },
     ]);
   });
 
   it("without path variants (KMS auth v1), or with a profile at /, one ARN per role", async () => {
     const w = world();
     const { context } = contextOf(w, ec2(w));
-    assert.deepEqual((await awsHost.principals(context, false)).map((p) => p.principalArn), [arn("base-role"), arn("app-role")]);
+    assert.deepEqual((await awsHost.principals(context, false)).map((p) => p.principalArn), [
+      arn("base-role"),
+      arn("app-role"),
+    ]);
     w.stack.seed.instance({ profilePath: "/" });
-    assert.deepEqual((await awsHost.principals(context, true)).map((p) => p.principalArn), [arn("base-role"), arn("app-role")]);
+    assert.deepEqual((await awsHost.principals(context, true)).map((p) => p.principalArn), [
+      arn("base-role"),
+      arn("app-role"),
+    ]);
   });
 
   it("a nested profile path gives the nested variant", async () => {
     const w = world();
     w.stack.seed.instance({ profilePath: "/org/team-b/" });
     const { context } = contextOf(w, ec2(w));
-    assert.deepEqual((await awsHost.principals(context, true)).map((p) => p.principalArn).slice(0, 2), [arn("org/team-b/base-role"), arn("base-role")]);
+    assert.deepEqual((await awsHost.principals(context, true)).map((p) => p.principalArn).slice(0, 2), [
+      arn("org/team-b/base-role"),
+      arn("base-role"),
+    ]);
   });
 
   it("the ARNs of one role share one credentials request, made only when asked", async () => {
@@ -93,7 +106,10 @@ describe("awsHost on EC2", () => {
     const { context } = contextOf(w, ec2(w));
     const error = await rejection(awsHost.principals(context, true));
     assert.ok(error instanceof AuthenticationError);
-    assert.match(error.message, /^could not discover the instance's IAM roles from instance metadata \(.*HTTP 404.*\); on a host that is not EC2 pass kmsAuth\(\{ principalArn, credentials \}\)$/);
+    assert.match(
+      error.message,
+      /^could not discover the instance's IAM roles from instance metadata \(.*HTTP 404.*\); on a host that is not EC2 pass kmsAuth\(\{ principalArn, credentials \}\)$/,
+    );
     assert.ok(error.cause instanceof AwsError);
   });
 
@@ -106,7 +122,11 @@ describe("awsHost on EC2", () => {
 describe("awsHost on ECS", () => {
   function ecs(options: { path?: string } = {}) {
     const w = world();
-    const role = w.stack.seed.role({ name: "task-role", accountId: ACCOUNT, ...(options.path ? { path: options.path } : {}) });
+    const role = w.stack.seed.role({
+      name: "task-role",
+      accountId: ACCOUNT,
+      ...(options.path ? { path: options.path } : {}),
+    });
     const endpoint = w.stack.seed.container(role.arn);
     const { context, state } = contextOf(w, { ...ec2(w), ...endpoint.env });
     return { w, role, endpoint, context, state };
@@ -115,7 +135,11 @@ describe("awsHost on ECS", () => {
   it("the task role named by the container endpoint is the one principal; no instance metadata is read", async () => {
     const { w, role, context } = ecs();
     const principals = await awsHost.principals(context, true);
-    assert.deepEqual(principals.map((p) => [p.principalArn, p.roleName, p.accountId]), [[role.arn, "task-role", ACCOUNT]]);
+    assert.deepEqual(principals.map((p) => [p.principalArn, p.roleName, p.accountId]), [[
+      role.arn,
+      "task-role",
+      ACCOUNT,
+    ]]);
     const creds = await principals[0]!.credentials();
     assert.match(creds.accessKeyId, /^ASIA/);
     assert.equal(w.log("imds").length, 0);
@@ -147,7 +171,10 @@ describe("awsHost on ECS", () => {
 
   it("an endpoint that names no role (EKS Pod Identity) asks for principalArn", async () => {
     const { w, context } = ecs();
-    w.stack.faults.inject("ecs", { kind: "body", body: JSON.stringify({ AccessKeyId: "ASIAEXAMPLEEXAMPLE01", SecretAccessKey: "sk", Token: "tok" }) });
+    w.stack.faults.inject("ecs", {
+      kind: "body",
+      body: JSON.stringify({ AccessKeyId: "ASIAEXAMPLEEXAMPLE01", SecretAccessKey: "sk", Token: "tok" }),
+    });
     const error = await rejection(awsHost.principals(context, true));
     assert.ok(error instanceof InvalidInputError);
     assert.equal(error.field, "kmsAuth.principalArn");
@@ -159,7 +186,10 @@ describe("awsHost on ECS", () => {
     w.stack.faults.inject("ecs", { kind: "status", status: 403 });
     const error = await rejection(awsHost.principals(context, true));
     assert.ok(error instanceof AuthenticationError);
-    assert.match(error.message, /^could not read the container credentials \(the container credentials endpoint answered HTTP 403\)$/);
+    assert.match(
+      error.message,
+      /^could not read the container credentials \(the container credentials endpoint answered HTTP 403\)$/,
+    );
   });
 });
 
@@ -189,8 +219,16 @@ describe("the IMDS client lives as long as the Cerberus client", () => {
     assert.deepEqual(await client.readSecret(path), w.stack.defaults.secret);
     assert.equal(events.filter((e) => e.type === "auth.success").length, 2, "authenticated twice");
     assert.equal(w.log("cerberus").filter((l) => l === "POST /v2/auth/iam-principal 200").length, 2);
-    assert.deepEqual(w.log("imds").filter((l) => l.startsWith("PUT")), ["PUT /latest/api/token 200"], "one session token for both");
-    const tokens = new Set(w.seen.filter((s) => s.init.method === "GET" && s.url.origin === new URL(w.stack.imds).origin).map((s) => s.header("x-aws-ec2-metadata-token")));
+    assert.deepEqual(
+      w.log("imds").filter((l) => l.startsWith("PUT")),
+      ["PUT /latest/api/token 200"],
+      "one session token for both",
+    );
+    const tokens = new Set(
+      w.seen.filter((s) => s.init.method === "GET" && s.url.origin === new URL(w.stack.imds).origin).map((s) =>
+        s.header("x-aws-ec2-metadata-token")
+      ),
+    );
     assert.equal(tokens.size, 1);
   });
 

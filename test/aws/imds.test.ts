@@ -62,7 +62,11 @@ describe("instance metadata: IMDSv2 sessions", () => {
     stack.faults.inject("imds", { kind: "status", status: 401 }, { method: "GET" });
     assert.deepEqual(await client.roleNames(), ["base-role", "app-role"]);
     assert.equal(puts(), 2);
-    assert.deepEqual(log("imds").slice(-3), [`GET ${CREDENTIALS} 401`, `PUT ${TOKEN_PATH} 200`, `GET ${CREDENTIALS} 200`]);
+    assert.deepEqual(log("imds").slice(-3), [
+      `GET ${CREDENTIALS} 401`,
+      `PUT ${TOKEN_PATH} 200`,
+      `GET ${CREDENTIALS} 200`,
+    ]);
   });
 
   it("a second 401 in a row is an error, not a loop", async () => {
@@ -109,24 +113,43 @@ describe("instance metadata: documents", () => {
 
   it("malformed documents are refused with the field named and no value echoed", async () => {
     const { stack, client } = imds();
-    stack.faults.inject("imds", { kind: "body", body: JSON.stringify({ accountId: "not-an-account", region: "us-west-2" }) }, { path: "/latest/dynamic/" });
+    stack.faults.inject("imds", {
+      kind: "body",
+      body: JSON.stringify({ accountId: "not-an-account", region: "us-west-2" }),
+    }, { path: "/latest/dynamic/" });
     const identity = await rejection(client.identityDocument());
     assert.ok(identity instanceof AwsError);
     assert.equal(identity.step, "metadata");
-    assert.equal(identity.message, "the instance identity document from instance metadata is invalid: accountId: accountId is not 12 digits");
+    assert.equal(
+      identity.message,
+      "the instance identity document from instance metadata is invalid: accountId: accountId is not 12 digits",
+    );
 
-    stack.faults.inject("imds", { kind: "body", body: JSON.stringify({ Code: "Success", AccessKeyId: 42, SecretAccessKey: "leak-me-secret" }) }, { path: `${CREDENTIALS}app-role` });
+    stack.faults.inject("imds", {
+      kind: "body",
+      body: JSON.stringify({ Code: "Success", AccessKeyId: 42, SecretAccessKey: "leak-me-secret" }),
+    }, { path: `${CREDENTIALS}app-role` });
     const creds = await rejection(client.roleCredentials("app-role"));
     assert.ok(creds instanceof AwsError);
     assert.match(creds.message, /AccessKeyId: expected string, got a number/);
     assert.ok(!creds.message.includes("leak-me"));
 
-    stack.faults.inject("imds", { kind: "body", body: "<html>leak-me</html>", headers: { "content-type": "text/html" } }, { path: "/latest/meta-data/iam/info" });
+    stack.faults.inject("imds", {
+      kind: "body",
+      body: "<html>leak-me</html>",
+      headers: { "content-type": "text/html" },
+    }, { path: "/latest/meta-data/iam/info" });
     const info = await rejection(client.instanceProfileArn());
     assert.match((info as Error).message, /^iam\/info from instance metadata is not JSON \(.*, 20 bytes\)$/);
 
-    stack.faults.inject("imds", { kind: "body", body: JSON.stringify({ Code: "Success", InstanceProfileArn: "arn:aws:iam::111122223333:role/leak-me" }) }, { path: "/latest/meta-data/iam/info" });
-    assert.match(((await rejection(client.instanceProfileArn())) as Error).message, /InstanceProfileArn is not an instance profile ARN$/);
+    stack.faults.inject("imds", {
+      kind: "body",
+      body: JSON.stringify({ Code: "Success", InstanceProfileArn: "arn:aws:iam::111122223333:role/leak-me" }),
+    }, { path: "/latest/meta-data/iam/info" });
+    assert.match(
+      ((await rejection(client.instanceProfileArn())) as Error).message,
+      /InstanceProfileArn is not an instance profile ARN$/,
+    );
 
     stack.faults.inject("imds", { kind: "body", body: "good\nbad role name!\n" }, { path: CREDENTIALS });
     assert.match(((await rejection(client.roleNames())) as Error).message, /malformed role name/);
@@ -136,18 +159,28 @@ describe("instance metadata: documents", () => {
 
   it("a document whose Code is not Success is refused, naming the code", async () => {
     const { stack, client } = imds();
-    stack.faults.inject("imds", { kind: "body", body: JSON.stringify({ Code: "AssumeRoleUnauthorizedAccess\x1b[2J", AccessKeyId: "ASIAAAAAAAAAAAAAAAAA", SecretAccessKey: "x" }) }, { path: `${CREDENTIALS}app-role` });
+    stack.faults.inject("imds", {
+      kind: "body",
+      body: JSON.stringify({
+        Code: "AssumeRoleUnauthorizedAccess\x1b[2J",
+        AccessKeyId: "ASIAAAAAAAAAAAAAAAAA",
+        SecretAccessKey: "x",
+      }),
+    }, { path: `${CREDENTIALS}app-role` });
     const error = await rejection(client.roleCredentials("app-role"));
     assert.ok(error instanceof AwsError);
     assert.equal(error.message, "the credentials of role app-role reports Code AssumeRoleUnauthorizedAccess [2J");
   });
 
-  it("a role name is one path segment: it cannot reach another document (\"..\" included)", async () => {
+  it('a role name is one path segment: it cannot reach another document (".." included)', async () => {
     const { client, seen } = imds();
     await rejection(client.roleCredentials("../../user-data"));
     await rejection(client.roleCredentials(".."));
     for (const request of seen.filter((s) => s.init.method === "GET")) {
-      assert.ok(request.url.pathname.startsWith(CREDENTIALS) && request.url.pathname.length > CREDENTIALS.length, request.url.pathname);
+      assert.ok(
+        request.url.pathname.startsWith(CREDENTIALS) && request.url.pathname.length > CREDENTIALS.length,
+        request.url.pathname,
+      );
     }
   });
 
@@ -222,7 +255,10 @@ describe("instance metadata: the IMDSv1 fallback", () => {
     stack.faults.inject("imds", { kind: "status", status: 403 }, { method: "PUT" });
     const error = await rejection(client.roleNames());
     assert.ok(error instanceof AwsError);
-    assert.match(error.message, /IMDSv2 is unavailable \(session token request answered HTTP 403\) and IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED/);
+    assert.match(
+      error.message,
+      /IMDSv2 is unavailable \(session token request answered HTTP 403\) and IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED/,
+    );
     assert.equal(gets().length, 0);
   });
 
@@ -275,7 +311,10 @@ describe("instance metadata: settings", () => {
   });
 
   it("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6: http://[fd00:ec2::254]", async () => {
-    const { client, seen } = imds({ AWS_EC2_METADATA_SERVICE_ENDPOINT: "", AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv6" }, { routeAwsHostnames: true });
+    const { client, seen } = imds({
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: "",
+      AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv6",
+    }, { routeAwsHostnames: true });
     assert.deepEqual(await client.roleNames(), ["base-role", "app-role"]);
     assert.ok(seen.every((s) => s.url.host === "[fd00:ec2::254]"));
   });
@@ -293,7 +332,14 @@ describe("instance metadata: settings", () => {
 
   it("AWS_EC2_METADATA_DISABLED=true stops every request", async () => {
     const { client, seen } = imds({ AWS_EC2_METADATA_DISABLED: "true" });
-    for (const read of [client.roleNames(), client.identityDocument(), client.instanceProfileArn(), client.roleCredentials("app-role")]) {
+    for (
+      const read of [
+        client.roleNames(),
+        client.identityDocument(),
+        client.instanceProfileArn(),
+        client.roleCredentials("app-role"),
+      ]
+    ) {
       const error = await rejection(read);
       assert.ok(error instanceof AwsError);
       assert.match(error.message, /disabled by AWS_EC2_METADATA_DISABLED/);

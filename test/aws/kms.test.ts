@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { sealCredentials, type AwsCredentials } from "../../src/aws/credentials.ts";
+import { type AwsCredentials, sealCredentials } from "../../src/aws/credentials.ts";
 import { serviceEndpoint } from "../../src/aws/endpoints.ts";
-import { kmsDecrypt, kmsError, type ClockSkew, type KmsDecryptInput } from "../../src/aws/kms.ts";
+import { type ClockSkew, kmsDecrypt, type KmsDecryptInput, kmsError } from "../../src/aws/kms.ts";
 import { amzDate, signPost } from "../../src/aws/sigv4.ts";
 import { AbortedError, AwsError, CerberusEdgeError, PayloadError, TransportError } from "../../src/errors.ts";
 import type { CerberusEvent } from "../../src/events.ts";
@@ -64,7 +64,9 @@ describe("KMS Decrypt: one raw signed call", () => {
     assert.equal(request.header("x-amz-security-token"), raw.sessionToken);
     assert.match(
       request.header("authorization")!,
-      new RegExp(`^AWS4-HMAC-SHA256 Credential=${raw.accessKeyId}/20261129/us-west-2/kms/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-target[a-z0-9;-]*, Signature=[0-9a-f]{64}$`),
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${raw.accessKeyId}/20261129/us-west-2/kms/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-target[a-z0-9;-]*, Signature=[0-9a-f]{64}$`,
+      ),
     );
     assert.deepEqual(events.map((e) => e.type), ["kms.decrypt"]);
     assert.match((events[0] as { keyId: string }).keyId, /^arn:aws:kms:us-west-2:999988887777:key\//);
@@ -72,7 +74,11 @@ describe("KMS Decrypt: one raw signed call", () => {
 
   it("the secret key never appears in a request or an error, the session token only in its header", async () => {
     const { stack, input, raw, kmsRequests } = await setup();
-    stack.faults.inject("kms", { kind: "kms-error", type: "AccessDeniedException", message: `not for ${raw.accessKeyId}` });
+    stack.faults.inject("kms", {
+      kind: "kms-error",
+      type: "AccessDeniedException",
+      message: `not for ${raw.accessKeyId}`,
+    });
     const error = await rejection(kmsDecrypt(input));
     const sent = JSON.stringify(kmsRequests().map((r) => [r.url.href, r.init.headers, r.text()]));
     assert.ok(!sent.includes(raw.secretAccessKey));
@@ -122,7 +128,10 @@ describe("KMS Decrypt: failures and retries", () => {
     assert.ok(tokenOf(plaintext).client_token);
     assert.deepEqual(log("kms"), ["POST / 400", "POST / 500", "POST / 200"]);
     const retries = events.filter((e) => e.type === "request.retry");
-    assert.deepEqual(retries.map((e) => [e.attempt, e.reason]), [[1, "ThrottlingException"], [2, "KMSInternalException"]]);
+    assert.deepEqual(retries.map((e) => [e.attempt, e.reason]), [[1, "ThrottlingException"], [
+      2,
+      "KMSInternalException",
+    ]]);
     assert.ok(retries.every((e) => e.delayMs >= 0 && e.delayMs <= 2000));
   });
 
@@ -130,7 +139,10 @@ describe("KMS Decrypt: failures and retries", () => {
     const { clock, stack, input, log, sent } = await setup();
     stack.faults.inject("kms", { kind: "throttle" });
     const retries: number[] = [];
-    const pending = kmsDecrypt({ ...input, onEvent: (e) => void (e.type === "request.retry" && retries.push(e.delayMs)) });
+    const pending = kmsDecrypt({
+      ...input,
+      onEvent: (e) => void (e.type === "request.retry" && retries.push(e.delayMs)),
+    });
     await sent(1);
     // Let the throttled answer arrive and the back-off start (a 0 ms back-off may fire at once).
     for (let turn = 0; retries.length === 0 && turn < 100; turn++) await clock.advance(0);
@@ -181,7 +193,13 @@ describe("KMS Decrypt: failures and retries", () => {
   });
 
   it("a 200 answer that is not a Decrypt answer is a PayloadError", async () => {
-    for (const body of ["<html>ok</html>", JSON.stringify({ KeyId: "k", Plaintext: "not base64!" }), JSON.stringify({ Plaintext: "aGk=" })]) {
+    for (
+      const body of [
+        "<html>ok</html>",
+        JSON.stringify({ KeyId: "k", Plaintext: "not base64!" }),
+        JSON.stringify({ Plaintext: "aGk=" }),
+      ]
+    ) {
       const { stack, input } = await setup();
       stack.faults.inject("kms", { kind: "body", body, headers: { "content-type": "application/x-amz-json-1.1" } });
       const error = await rejection(kmsDecrypt(input));
@@ -250,7 +268,9 @@ describe("KMS Decrypt: clock skew", () => {
   it("corrects only once: a second refusal is thrown", async () => {
     const { stack, input, log } = await setup();
     stack.clock.skew("kms", 20 * 60_000);
-    stack.faults.inject("kms", { kind: "kms-error", type: "InvalidSignatureException", message: "Signature expired" }, { times: 2 });
+    stack.faults.inject("kms", { kind: "kms-error", type: "InvalidSignatureException", message: "Signature expired" }, {
+      times: 2,
+    });
     const error = await rejection(kmsDecrypt(input));
     assert.ok(error instanceof AwsError);
     assert.equal(error.awsType, "InvalidSignatureException");
@@ -278,7 +298,10 @@ describe("KMS Decrypt: clock skew", () => {
 
 describe("kmsError", () => {
   it("drops the namespace of the type, keeps the status and the (sanitised) message", () => {
-    const denied = kmsError(400, { __type: "com.amazonaws.kms#AccessDeniedException", Message: "User is not\nauthorized\x1b[2J" });
+    const denied = kmsError(400, {
+      __type: "com.amazonaws.kms#AccessDeniedException",
+      Message: "User is not\nauthorized\x1b[2J",
+    });
     assert.equal(denied.awsType, "AccessDeniedException");
     assert.equal(denied.status, 400);
     assert.equal(denied.retryable, false);
@@ -302,7 +325,10 @@ describe("kmsError", () => {
 });
 
 describe("SigV4 signing", () => {
-  const credentials: AwsCredentials = sealCredentials({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }, "test");
+  const credentials: AwsCredentials = sealCredentials({
+    accessKeyId: "AKIDEXAMPLE",
+    secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  }, "test");
 
   it("amzDate formats YYYYMMDDTHHMMSSZ", () => {
     assert.equal(amzDate(Date.UTC(2026, 10, 29, 12, 0, 0)), "20261129T120000Z");
@@ -322,15 +348,31 @@ describe("SigV4 signing", () => {
     });
     assert.equal(Object.getPrototypeOf(headers), Object.prototype);
     assert.equal(headers["x-amz-date"], "20150830T123600Z");
-    assert.match(headers["authorization"]!, /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20150830\/us-east-1\/kms\/aws4_request, /);
+    assert.match(
+      headers["authorization"]!,
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20150830\/us-east-1\/kms\/aws4_request, /,
+    );
     assert.equal(headers["x-amz-security-token"], undefined);
   });
 
   it("a failure to sign is a library error that withholds the foreign message", async () => {
     const bad = { accessKeyId: "AKID", secretAccessKey: "s3cret-key", sessionToken: "tok\nen" } as AwsCredentials;
-    const error = await rejection(signPost({ url: "https://kms.us-east-1.amazonaws.com/", headers: {}, body: "", credentials: bad, service: "kms", region: "us-east-1", time: 0, step: "kms-decrypt" }));
+    const error = await rejection(
+      signPost({
+        url: "https://kms.us-east-1.amazonaws.com/",
+        headers: {},
+        body: "",
+        credentials: bad,
+        service: "kms",
+        region: "us-east-1",
+        time: 0,
+        step: "kms-decrypt",
+      }),
+    );
     assert.ok(error instanceof CerberusEdgeError);
     assert.equal(error.message, "signing the KMS request failed");
-    assert.ok(!JSON.stringify([String((error.cause as Error)?.message), (error.cause as Error)?.stack]).includes("s3cret"));
+    assert.ok(
+      !JSON.stringify([String((error.cause as Error)?.message), (error.cause as Error)?.stack]).includes("s3cret"),
+    );
   });
 });

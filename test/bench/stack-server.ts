@@ -11,12 +11,18 @@ const stack = await startLocalStack();
 const defaults = stack.defaults!;
 const credentials = stack.seed.roleCredentials(defaults.roles.app.arn);
 process.stdout.write(
-  `${JSON.stringify({
-    env: stack.env,
-    secretPath: defaults.secretPath,
-    principalArn: defaults.roles.app.arn,
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
-  })}\n`,
+  `${
+    JSON.stringify({
+      env: stack.env,
+      secretPath: defaults.secretPath,
+      principalArn: defaults.roles.app.arn,
+      credentials: {
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        sessionToken: credentials.sessionToken,
+      },
+    })
+  }\n`,
 );
 process.stdin.resume();
 process.stdin.on("end", () => void stack.close().then(() => process.exit(0)));

@@ -43,7 +43,13 @@ try {
   const raw = () =>
     new Promise<unknown>((resolve, reject) => {
       const req = http.request(
-        { host: target.hostname, port: target.port, path: target.pathname, agent, headers: { "X-Cerberus-Token": token, Accept: "application/json" } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          agent,
+          headers: { "X-Cerberus-Token": token, Accept: "application/json" },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -75,13 +81,19 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const name of names) {
     console.log(
-      `${name.padEnd(26)} median ${median(times[name]!).toFixed(1)} µs/read, min ${Math.min(...times[name]!).toFixed(1)} µs/read, client CPU ${median(cpus[name]!).toFixed(1)} µs/read`,
+      `${name.padEnd(26)} median ${median(times[name]!).toFixed(1)} µs/read, min ${
+        Math.min(...times[name]!).toFixed(1)
+      } µs/read, client CPU ${median(cpus[name]!).toFixed(1)} µs/read`,
     );
   }
   const mine = times["cerberus-edge readSecret"]!;
   const floor = times["raw node:http GET"]!;
   const ratio = median(mine.map((t, i) => t / floor[i]!));
-  console.log(`ratio (median of per-round ratios): ${ratio.toFixed(2)}x  [${rounds} rounds x ${perRound} reads, order rotated each round, Node ${process.version}]`);
+  console.log(
+    `ratio (median of per-round ratios): ${
+      ratio.toFixed(2)
+    }x  [${rounds} rounds x ${perRound} reads, order rotated each round, Node ${process.version}]`,
+  );
   agent.destroy();
 } finally {
   await stack.stop();

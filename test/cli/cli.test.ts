@@ -13,17 +13,17 @@ import { fileURLToPath } from "node:url";
 import { CerberusToken, type TokenInfo } from "../../src/auth/token.ts";
 import type { CerberusClient, CerberusClientOptions } from "../../src/client/client.ts";
 import { readConfig } from "../../src/cli/config.ts";
-import { ExitCode, USAGE, formatEvent, parseArgs, run, type CliIo } from "../../src/cli/run.ts";
+import { type CliIo, ExitCode, formatEvent, parseArgs, run, USAGE } from "../../src/cli/run.ts";
 import {
   AuthenticationError,
+  AwsError,
   CerberusApiError,
   CerberusEdgeError,
-  AwsError,
   InvalidInputError,
   TransportError,
 } from "../../src/errors.ts";
 import type { CerberusEvent } from "../../src/events.ts";
-import { startLocalStack, type LocalStack } from "../../src/testing/mod.ts";
+import { type LocalStack, startLocalStack } from "../../src/testing/mod.ts";
 import { VERSION } from "../../src/version.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -67,19 +67,19 @@ interface Outcome {
 function fakeClient(behaviour: FakeBehaviour = {}): CerberusClient {
   const token = new CerberusToken(FAKE_TOKEN, INFO);
   return {
-    readSecret:
-      behaviour.readSecret ??
+    readSecret: behaviour.readSecret ??
       (async (path) => {
         const data = SECRETS[path];
         if (!data) throw new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 });
         return { ...data };
       }),
-    readKey:
-      behaviour.readKey ??
+    readKey: behaviour.readKey ??
       (async (path, key) => {
         const data = SECRETS[path];
         if (!data) throw new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 });
-        if (!Object.hasOwn(data, key)) throw new CerberusApiError(`secret ${path} has no key "${key}"`, { step: "response", status: 0 });
+        if (!Object.hasOwn(data, key)) {
+          throw new CerberusApiError(`secret ${path} has no key "${key}"`, { step: "response", status: 0 });
+        }
         return data[key];
       }),
     listKeys: behaviour.listKeys ?? (async (path) => (path === "app/demo" ? ["config", "sub/"] : [])),
@@ -87,7 +87,10 @@ function fakeClient(behaviour: FakeBehaviour = {}): CerberusClient {
   };
 }
 
-async function cli(argv: string[], options: { env?: Record<string, string>; behaviour?: FakeBehaviour } = {}): Promise<Outcome> {
+async function cli(
+  argv: string[],
+  options: { env?: Record<string, string>; behaviour?: FakeBehaviour } = {},
+): Promise<Outcome> {
   const env = options.env ?? BASE_ENV;
   let stdout = "";
   let stderr = "";
@@ -114,7 +117,9 @@ function assertFailure(outcome: Outcome, code: number, pattern?: RegExp): void {
 }
 
 describe("cli run(): help and version", () => {
-  for (const argv of [["--help"], ["-h"], ["help"], ["help", "read"], ["read", "--bogus", "--help"], ["whoami", "-h"]]) {
+  for (
+    const argv of [["--help"], ["-h"], ["help"], ["help", "read"], ["read", "--bogus", "--help"], ["whoami", "-h"]]
+  ) {
     test(`${argv.join(" ")} prints the usage on stdout and exits 0`, async () => {
       const out = await cli(argv, { env: {} });
       assert.equal(out.code, 0);
@@ -125,7 +130,26 @@ describe("cli run(): help and version", () => {
   }
 
   test("the usage names every command, option, variable and exit code", () => {
-    for (const word of ["read <path>", "--key", "list <path>", "whoami", "--verbose", "--help", "--version", "CERBERUS_URL", "CERBERUS_ADDR", "CERBERUS_AUTH", "CERBERUS_REGION", "AWS_REGION", "AWS_ENDPOINT_URL_KMS", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "3 authentication refused", "4 secret or key not found"]) {
+    for (
+      const word of [
+        "read <path>",
+        "--key",
+        "list <path>",
+        "whoami",
+        "--verbose",
+        "--help",
+        "--version",
+        "CERBERUS_URL",
+        "CERBERUS_ADDR",
+        "CERBERUS_AUTH",
+        "CERBERUS_REGION",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL_KMS",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "3 authentication refused",
+        "4 secret or key not found",
+      ]
+    ) {
       assert.ok(USAGE.includes(word), `usage mentions ${word}`);
     }
     assert.ok(USAGE.split("\n").every((line) => line.length <= 100), "usage lines fit a terminal");
@@ -165,9 +189,23 @@ describe("cli run(): usage errors exit 2 before any client exists", () => {
   }
 
   test("a path after -- may look like an option", () => {
-    assert.deepEqual(parseArgs(["read", "--", "-odd/sdb/name"]), { command: "read", path: "-odd/sdb/name", key: undefined, verbose: false });
-    assert.deepEqual(parseArgs(["read", "--key", "--verbose", "app/demo/config"]), { command: "read", path: "app/demo/config", key: "--verbose", verbose: false });
-    assert.deepEqual(parseArgs(["--verbose", "list", "app/demo/"]), { command: "list", path: "app/demo/", verbose: true });
+    assert.deepEqual(parseArgs(["read", "--", "-odd/sdb/name"]), {
+      command: "read",
+      path: "-odd/sdb/name",
+      key: undefined,
+      verbose: false,
+    });
+    assert.deepEqual(parseArgs(["read", "--key", "--verbose", "app/demo/config"]), {
+      command: "read",
+      path: "app/demo/config",
+      key: "--verbose",
+      verbose: false,
+    });
+    assert.deepEqual(parseArgs(["--verbose", "list", "app/demo/"]), {
+      command: "list",
+      path: "app/demo/",
+      verbose: true,
+    });
   });
 });
 
@@ -178,7 +216,10 @@ describe("cli run(): configuration from the environment", () => {
   });
 
   const badUrls: [Record<string, string>, RegExp][] = [
-    [{ CERBERUS_URL: "http://cerberus.example.com" }, /CERBERUS_URL: plain http: is not allowed for cerberus.example.com/],
+    [
+      { CERBERUS_URL: "http://cerberus.example.com" },
+      /CERBERUS_URL: plain http: is not allowed for cerberus.example.com/,
+    ],
     [{ CERBERUS_ADDR: "http://10.0.0.1:8080" }, /CERBERUS_ADDR: plain http: is not allowed for 10.0.0.1/],
     [{ CERBERUS_URL: "not a url" }, /CERBERUS_URL: is not a valid URL/],
     [{ CERBERUS_URL: "ftp://cerberus.example.com" }, /CERBERUS_URL: ftp: is not https: or http:/],
@@ -200,7 +241,9 @@ describe("cli run(): configuration from the environment", () => {
     }
     const alias = await cli(["whoami"], { env: { CERBERUS_ADDR: "https://addr.example.com" } });
     assert.equal(String(alias.created[0]!.url), "https://addr.example.com/");
-    const both = await cli(["whoami"], { env: { CERBERUS_URL: "https://url.example.com", CERBERUS_ADDR: "https://addr.example.com" } });
+    const both = await cli(["whoami"], {
+      env: { CERBERUS_URL: "https://url.example.com", CERBERUS_ADDR: "https://addr.example.com" },
+    });
     assert.equal(String(both.created[0]!.url), "https://url.example.com/");
   });
 
@@ -211,7 +254,11 @@ describe("cli run(): configuration from the environment", () => {
     assert.equal(v2.created[0]!.auth.method, "kms");
     const v1 = await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "kms-v1" } });
     assert.equal(v1.created[0]!.auth.method, "kms-v1");
-    assertFailure(await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "sts" } }), ExitCode.USAGE, /CERBERUS_AUTH: "sts" is not supported; use kms/);
+    assertFailure(
+      await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "sts" } }),
+      ExitCode.USAGE,
+      /CERBERUS_AUTH: "sts" is not supported; use kms/,
+    );
   });
 
   test("CERBERUS_REGION is passed as the explicit region and checked", async () => {
@@ -221,7 +268,11 @@ describe("cli run(): configuration from the environment", () => {
       region: "eu-west-1",
     });
     assert.equal(readConfig((n) => BASE_ENV[n]).region, undefined, "unset: the library resolves AWS_REGION itself");
-    assertFailure(await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_REGION: "moon-1" } }), ExitCode.USAGE, /CERBERUS_REGION: "moon-1" is not an AWS region/);
+    assertFailure(
+      await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_REGION: "moon-1" } }),
+      ExitCode.USAGE,
+      /CERBERUS_REGION: "moon-1" is not an AWS region/,
+    );
   });
 
   test("the client is told who calls (X-Cerberus-Client) and gets no listener without --verbose", async () => {
@@ -279,12 +330,32 @@ describe("cli run(): commands", () => {
 
 describe("cli run(): exit codes of failures", () => {
   test("AuthenticationError exits 3: a first line that stands alone, then one indented line per attempt", async () => {
-    const denied = new AwsError("KMS AccessDeniedException (HTTP 400)", { step: "kms-decrypt", service: "kms", awsType: "AccessDeniedException", status: 400 });
-    const unregistered = new CerberusApiError("Cerberus HTTP 400: 99216 IAM principal not valid", { step: "cerberus-auth", status: 400, errors: [{ code: 99216, message: "IAM principal not valid" }], errorId: "id-1" });
+    const denied = new AwsError("KMS AccessDeniedException (HTTP 400)", {
+      step: "kms-decrypt",
+      service: "kms",
+      awsType: "AccessDeniedException",
+      status: 400,
+    });
+    const unregistered = new CerberusApiError("Cerberus HTTP 400: 99216 IAM principal not valid", {
+      step: "cerberus-auth",
+      status: 400,
+      errors: [{ code: 99216, message: "IAM principal not valid" }],
+      errorId: "id-1",
+    });
     const error = new AuthenticationError("KMS authentication failed for every principal (2 tried in us-west-2):", {
       attempts: [
-        { principal: "arn:aws:iam::111122223333:role/team-a/web", region: "us-west-2", reason: "Cerberus HTTP 400: 99216 IAM principal not valid", error: unregistered },
-        { principal: "arn:aws:iam::111122223333:role/app-role", region: "us-west-2", reason: "KMS AccessDeniedException (HTTP 400)", error: denied },
+        {
+          principal: "arn:aws:iam::111122223333:role/team-a/web",
+          region: "us-west-2",
+          reason: "Cerberus HTTP 400: 99216 IAM principal not valid",
+          error: unregistered,
+        },
+        {
+          principal: "arn:aws:iam::111122223333:role/app-role",
+          region: "us-west-2",
+          reason: "KMS AccessDeniedException (HTTP 400)",
+          error: denied,
+        },
       ],
     });
     const out = await cli(["read", "app/demo/config"], { behaviour: { readSecret: () => Promise.reject(error) } });
@@ -298,14 +369,48 @@ describe("cli run(): exit codes of failures", () => {
   });
 
   test("an AuthenticationError with an attempt that failed for availability exits 1 (a retry may succeed)", async () => {
-    const refused = new CerberusApiError("Cerberus HTTP 400: 99216 not on any SDB", { step: "cerberus-auth", status: 400, errors: [{ code: 99216, message: "not on any SDB" }] });
-    const attempt = (principal: string, error: CerberusEdgeError) => ({ principal, region: "us-west-2", reason: error.message, error });
+    const refused = new CerberusApiError("Cerberus HTTP 400: 99216 not on any SDB", {
+      step: "cerberus-auth",
+      status: 400,
+      errors: [{ code: 99216, message: "not on any SDB" }],
+    });
+    const attempt = (principal: string, error: CerberusEdgeError) => ({
+      principal,
+      region: "us-west-2",
+      reason: error.message,
+      error,
+    });
     const cases: [CerberusEdgeError[], number][] = [
-      [[refused, new TransportError("request to 127.0.0.1:1 failed: ECONNREFUSED", { step: "kms-decrypt", timedOut: false })], ExitCode.FAILURE],
-      [[new TransportError("request to cerberus timed out after 10000 ms", { step: "cerberus-auth", timedOut: true })], ExitCode.FAILURE],
-      [[refused, new AwsError("KMS ThrottlingException (HTTP 400)", { step: "kms-decrypt", service: "kms", awsType: "ThrottlingException", status: 400 })], ExitCode.FAILURE],
-      [[refused, new CerberusApiError("Cerberus HTTP 503 with an empty body", { step: "cerberus-auth", status: 503 })], ExitCode.FAILURE],
-      [[refused, new AwsError("KMS AccessDeniedException (HTTP 400)", { step: "kms-decrypt", service: "kms", awsType: "AccessDeniedException", status: 400 })], ExitCode.AUTH_FAILED],
+      [[
+        refused,
+        new TransportError("request to 127.0.0.1:1 failed: ECONNREFUSED", { step: "kms-decrypt", timedOut: false }),
+      ], ExitCode.FAILURE],
+      [
+        [new TransportError("request to cerberus timed out after 10000 ms", { step: "cerberus-auth", timedOut: true })],
+        ExitCode.FAILURE,
+      ],
+      [[
+        refused,
+        new AwsError("KMS ThrottlingException (HTTP 400)", {
+          step: "kms-decrypt",
+          service: "kms",
+          awsType: "ThrottlingException",
+          status: 400,
+        }),
+      ], ExitCode.FAILURE],
+      [
+        [refused, new CerberusApiError("Cerberus HTTP 503 with an empty body", { step: "cerberus-auth", status: 503 })],
+        ExitCode.FAILURE,
+      ],
+      [[
+        refused,
+        new AwsError("KMS AccessDeniedException (HTTP 400)", {
+          step: "kms-decrypt",
+          service: "kms",
+          awsType: "AccessDeniedException",
+          status: 400,
+        }),
+      ], ExitCode.AUTH_FAILED],
       [[], ExitCode.AUTH_FAILED],
     ];
     for (const [errors, code] of cases) {
@@ -319,27 +424,64 @@ describe("cli run(): exit codes of failures", () => {
   });
 
   test("a 401 anywhere, or a 403 while authenticating, exits 3; a 403 on a secret exits 1", async () => {
-    const rejected = new CerberusApiError("Cerberus HTTP 401: 99105 token invalid", { step: "request", status: 401, errors: [{ code: 99105, message: "token invalid" }] });
-    assertFailure(await cli(["list", "app/demo"], { behaviour: { listKeys: () => Promise.reject(rejected) } }), ExitCode.AUTH_FAILED, /99105/);
-    const authForbidden = new CerberusApiError("Cerberus HTTP 403 with an empty body", { step: "cerberus-auth", status: 403 });
-    assertFailure(await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(authForbidden) } }), ExitCode.AUTH_FAILED);
-    const denied = new CerberusApiError("Cerberus HTTP 403: 99994 Access denied", { step: "request", status: 403, errors: [{ code: 99994, message: "Access denied" }] });
-    assertFailure(await cli(["read", "app/other/config"], { behaviour: { readSecret: () => Promise.reject(denied) } }), ExitCode.FAILURE, /99994 Access denied/);
+    const rejected = new CerberusApiError("Cerberus HTTP 401: 99105 token invalid", {
+      step: "request",
+      status: 401,
+      errors: [{ code: 99105, message: "token invalid" }],
+    });
+    assertFailure(
+      await cli(["list", "app/demo"], { behaviour: { listKeys: () => Promise.reject(rejected) } }),
+      ExitCode.AUTH_FAILED,
+      /99105/,
+    );
+    const authForbidden = new CerberusApiError("Cerberus HTTP 403 with an empty body", {
+      step: "cerberus-auth",
+      status: 403,
+    });
+    assertFailure(
+      await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(authForbidden) } }),
+      ExitCode.AUTH_FAILED,
+    );
+    const denied = new CerberusApiError("Cerberus HTTP 403: 99994 Access denied", {
+      step: "request",
+      status: 403,
+      errors: [{ code: 99994, message: "Access denied" }],
+    });
+    assertFailure(
+      await cli(["read", "app/other/config"], { behaviour: { readSecret: () => Promise.reject(denied) } }),
+      ExitCode.FAILURE,
+      /99994 Access denied/,
+    );
   });
 
   test("a missing secret or key exits 4", async () => {
-    assertFailure(await cli(["read", "app/demo/missing"]), ExitCode.NOT_FOUND, /^cerberus-edge: no secret at app\/demo\/missing \(Cerberus HTTP 404 with an empty body\)$/);
-    assertFailure(await cli(["read", "app/demo/missing", "--key", "k"]), ExitCode.NOT_FOUND, /no secret at app\/demo\/missing/);
+    assertFailure(
+      await cli(["read", "app/demo/missing"]),
+      ExitCode.NOT_FOUND,
+      /^cerberus-edge: no secret at app\/demo\/missing \(Cerberus HTTP 404 with an empty body\)$/,
+    );
+    assertFailure(
+      await cli(["read", "app/demo/missing", "--key", "k"]),
+      ExitCode.NOT_FOUND,
+      /no secret at app\/demo\/missing/,
+    );
     assertFailure(await cli(["read", "app/demo/config", "--key", "nope"]), ExitCode.NOT_FOUND, /has no key "nope"/);
   });
 
   test("a path the library rejects exits 2", async () => {
     const bad = new InvalidInputError('"app/../x" contains a ".." segment', { field: "path" });
-    assertFailure(await cli(["read", "app/../x"], { behaviour: { readSecret: () => Promise.reject(bad) } }), ExitCode.USAGE, /path: "app\/\.\.\/x" contains a "\.\." segment/);
+    assertFailure(
+      await cli(["read", "app/../x"], { behaviour: { readSecret: () => Promise.reject(bad) } }),
+      ExitCode.USAGE,
+      /path: "app\/\.\.\/x" contains a "\.\." segment/,
+    );
   });
 
   test("transport and other failures exit 1 with one line", async () => {
-    const down = new TransportError("request to cerberus.example.com failed: ECONNREFUSED", { step: "request", timedOut: false });
+    const down = new TransportError("request to cerberus.example.com failed: ECONNREFUSED", {
+      step: "request",
+      timedOut: false,
+    });
     const out = await cli(["list", "app/demo"], { behaviour: { listKeys: () => Promise.reject(down) } });
     assertFailure(out, ExitCode.FAILURE, /ECONNREFUSED/);
     const multiLine = new CerberusEdgeError("first\nsecond\r\nthird", { step: "response" });
@@ -362,19 +504,33 @@ describe("cli run(): --verbose", () => {
     const events: CerberusEvent[] = [
       { type: "auth.region", region: "us-west-2", source: "env" },
       { type: "metadata.account", accountId: "111122223333", source: "iam-info" },
-      { type: "metadata.roles", roles: ["web", "app-role"], instanceProfileArn: "arn:aws:iam::111122223333:instance-profile/team-a/app-profile" },
+      {
+        type: "metadata.roles",
+        roles: ["web", "app-role"],
+        instanceProfileArn: "arn:aws:iam::111122223333:instance-profile/team-a/app-profile",
+      },
       { type: "metadata.fallback-v1", reason: "PUT /latest/api/token answered 403" },
       { type: "auth.attempt", method: "kms", principal: INFO.principal, region: "us-west-2" },
       { type: "auth.failure", principal: INFO.principal, region: "us-west-2", reason: "Cerberus HTTP 400:\n99216" },
       { type: "auth.payload", principal: INFO.principal, region: "us-west-2", bytes: 312 },
       { type: "kms.decrypt", region: "us-west-2", keyId: "arn:aws:kms:us-west-2:999999999999:key/abc" },
-      { type: "auth.success", method: "kms", principal: INFO.principal, region: "us-west-2", expiresAt: INFO.expiresAt, policies: ["app-demo-read"] },
+      {
+        type: "auth.success",
+        method: "kms",
+        principal: INFO.principal,
+        region: "us-west-2",
+        expiresAt: INFO.expiresAt,
+        policies: ["app-demo-read"],
+      },
       { type: "token.refresh", reason: "expiring" },
       { type: "request.retry", step: "kms-decrypt", attempt: 1, delayMs: 100, reason: "ThrottlingException" },
     ];
     let stdout = "";
     let stderr = "";
-    const code = await run(["--verbose", "whoami"], (n) => BASE_ENV[n], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, {
+    const code = await run(["--verbose", "whoami"], (n) => BASE_ENV[n], {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+    }, {
       createClient: (opts) => {
         const client = fakeClient();
         return {
@@ -393,7 +549,10 @@ describe("cli run(): --verbose", () => {
     assert.ok(lines.every((line) => line.startsWith("[cerberus-edge] ")));
     assert.match(lines[0]!, /region us-west-2 \(from env\)/);
     assert.match(lines[5]!, /failed as .* Cerberus HTTP 400: 99216$/);
-    assert.match(lines[8]!, /authenticated as .*app-role in us-west-2, policies: app-demo-read, expires 2026-11-29T13:00:00.000Z/);
+    assert.match(
+      lines[8]!,
+      /authenticated as .*app-role in us-west-2, policies: app-demo-read, expires 2026-11-29T13:00:00.000Z/,
+    );
   });
 
   test("every event type has its own line; an unknown type prints its type only", () => {
@@ -421,7 +580,9 @@ const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 /** Variables the child runtimes need to start; nothing from the parent's AWS or Cerberus setup. */
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-  for (const name of ["PATH", "HOME", "TMPDIR", "TMP", "TEMP", "SYSTEMROOT", "DENO_DIR", "XDG_CACHE_HOME", "BUN_INSTALL"]) {
+  for (
+    const name of ["PATH", "HOME", "TMPDIR", "TMP", "TEMP", "SYSTEMROOT", "DENO_DIR", "XDG_CACHE_HOME", "BUN_INSTALL"]
+  ) {
     const value = process.env[name];
     if (value) env[name] = value;
   }
@@ -462,7 +623,14 @@ function spawnCli(argv: string[], env: Record<string, string>): Promise<ChildOut
  */
 async function startSniffer(
   target: string,
-  onExchange: (exchange: { path: string; requestHeaders: Record<string, string | string[] | undefined>; status: number; body: Buffer }) => void,
+  onExchange: (
+    exchange: {
+      path: string;
+      requestHeaders: Record<string, string | string[] | undefined>;
+      status: number;
+      body: Buffer;
+    },
+  ) => void,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
@@ -476,7 +644,12 @@ async function startSniffer(
           upstreamRes.on("data", (chunk: Buffer) => parts.push(chunk));
           upstreamRes.on("end", () => {
             const body = Buffer.concat(parts);
-            onExchange({ path: req.url ?? "/", requestHeaders: req.headers, status: upstreamRes.statusCode ?? 0, body });
+            onExchange({
+              path: req.url ?? "/",
+              requestHeaders: req.headers,
+              status: upstreamRes.statusCode ?? 0,
+              body,
+            });
             const headers = { ...upstreamRes.headers };
             delete headers["transfer-encoding"];
             delete headers["connection"];
@@ -540,7 +713,10 @@ describe("cli in a child process, against the local stack", () => {
   });
 
   /** Runs the CLI and checks what holds for every run: no token anywhere, one-line errors. */
-  async function cerberusEdge(argv: string[], extraEnv: Record<string, string | undefined> = {}): Promise<ChildOutcome> {
+  async function cerberusEdge(
+    argv: string[],
+    extraEnv: Record<string, string | undefined> = {},
+  ): Promise<ChildOutcome> {
     const childEnv = { ...env };
     for (const [name, value] of Object.entries(extraEnv)) {
       if (value === undefined) delete childEnv[name];
@@ -595,7 +771,12 @@ describe("cli in a child process, against the local stack", () => {
   });
 
   test("CERBERUS_REGION is the KMS region; CERBERUS_ADDR is an alias of CERBERUS_URL", async () => {
-    const out = await cerberusEdge(["whoami"], { AWS_REGION: undefined, CERBERUS_REGION: "us-west-2", CERBERUS_URL: undefined, CERBERUS_ADDR: cerberusProxy.url });
+    const out = await cerberusEdge(["whoami"], {
+      AWS_REGION: undefined,
+      CERBERUS_REGION: "us-west-2",
+      CERBERUS_URL: undefined,
+      CERBERUS_ADDR: cerberusProxy.url,
+    });
     assert.equal(out.code, 0, out.stderr);
     assert.equal((JSON.parse(out.stdout) as { region: string }).region, "us-west-2");
   });
@@ -606,7 +787,10 @@ describe("cli in a child process, against the local stack", () => {
     assert.deepEqual(JSON.parse(out.stdout), stack.defaults!.secret);
     const lines = out.stderr.trimEnd().split("\n");
     assert.ok(lines.every((line) => line.startsWith("[cerberus-edge] ")), out.stderr);
-    assert.ok(lines.some((line) => line.includes(`failed as ${stack.defaults!.roles.unregistered.arn}`)), "the unregistered role's failure is shown");
+    assert.ok(
+      lines.some((line) => line.includes(`failed as ${stack.defaults!.roles.unregistered.arn}`)),
+      "the unregistered role's failure is shown",
+    );
     assert.ok(lines.some((line) => line.includes(`authenticated as ${stack.defaults!.roles.app.arn}`)));
   });
 
@@ -626,7 +810,11 @@ describe("cli in a child process, against the local stack", () => {
       [["frobnicate"], {}, /unknown command "frobnicate"/],
       [["read", "app/demo/config", "--nope"], {}, /unknown option "--nope"/],
       [["whoami"], { CERBERUS_URL: undefined }, /CERBERUS_URL: is not set/],
-      [["whoami"], { CERBERUS_URL: "http://cerberus.example.com" }, /CERBERUS_URL: plain http: is not allowed for cerberus.example.com/],
+      [
+        ["whoami"],
+        { CERBERUS_URL: "http://cerberus.example.com" },
+        /CERBERUS_URL: plain http: is not allowed for cerberus.example.com/,
+      ],
       [["whoami"], { CERBERUS_AUTH: "sts" }, /CERBERUS_AUTH/],
     ];
     for (const [argv, extra, pattern] of cases) {
@@ -665,7 +853,10 @@ describe("cli in a child process, against the local stack", () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const cerberusDown = await cerberusEdge(["whoami"], { CERBERUS_URL: `http://127.0.0.1:${port}` });
     assert.equal(cerberusDown.code, 1, cerberusDown.stderr);
-    assert.match(cerberusDown.stderr, /^cerberus-edge: KMS authentication failed for every principal \(4 tried in us-west-2\)\n/);
+    assert.match(
+      cerberusDown.stderr,
+      /^cerberus-edge: KMS authentication failed for every principal \(4 tried in us-west-2\)\n/,
+    );
     const kmsDown = await cerberusEdge(["whoami"], { AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${port}` });
     assert.equal(kmsDown.code, 1, kmsDown.stderr);
     assert.match(kmsDown.stderr, /role\/app-role in us-west-2: request to 127\.0\.0\.1:\d+ failed/);
@@ -674,12 +865,18 @@ describe("cli in a child process, against the local stack", () => {
     assert.match(imdsDown.stderr, /could not discover the instance's IAM roles .*request to 127\.0\.0\.1:\d+ failed/);
   });
 
-  test("a result that cannot be written (disk full) exits 1, not 0", { skip: !existsSync("/dev/full") && "no /dev/full here" }, async () => {
+  test("a result that cannot be written (disk full) exits 1, not 0", {
+    skip: !existsSync("/dev/full") && "no /dev/full here",
+  }, async () => {
     const { command, args } = cliCommand();
     const full = openSync("/dev/full", "w");
     try {
       const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(command, [...args, "read", "app/demo/config", "--key", "greeting"], { cwd: ROOT, env, stdio: ["ignore", full, "pipe"] });
+        const child = spawn(command, [...args, "read", "app/demo/config", "--key", "greeting"], {
+          cwd: ROOT,
+          env,
+          stdio: ["ignore", full, "pipe"],
+        });
         child.on("error", reject);
         child.on("close", resolve);
       });
@@ -690,7 +887,10 @@ describe("cli in a child process, against the local stack", () => {
   });
 
   test("other failures exit 1 (Cerberus answers 500 for the secret)", async () => {
-    const fault = stack.faults.inject("cerberus", { kind: "status", status: 500 }, { path: "/v1/secret/", times: Infinity });
+    const fault = stack.faults.inject("cerberus", { kind: "status", status: 500 }, {
+      path: "/v1/secret/",
+      times: Infinity,
+    });
     try {
       const out = await cerberusEdge(["read", "app/demo/config"]);
       assert.equal(out.code, 1, out.stderr);
@@ -703,7 +903,10 @@ describe("cli in a child process, against the local stack", () => {
 
   test("no stream of any run contained any token the stack issued", () => {
     assert.ok(issued.size >= 5, `the test saw the issued tokens (${issued.size})`);
-    assert.ok(sent.size >= 1 && [...sent].every((token) => issued.has(token)), "the tokens sent to Cerberus are ones the test knows");
+    assert.ok(
+      sent.size >= 1 && [...sent].every((token) => issued.has(token)),
+      "the tokens sent to Cerberus are ones the test knows",
+    );
     for (const text of streams) {
       for (const token of issued) assert.ok(!text.includes(token));
     }

@@ -79,7 +79,11 @@ describe("secrets: read, read a key, list", () => {
 
   test("a malformed secret body is a PayloadError naming the path", async () => {
     const { client, stack } = createWorld();
-    stack.faults.inject("cerberus", { kind: "body", body: JSON.stringify({ data: ["not", "a", "map"] }), headers: json }, { method: "GET", path: "/v1/secret/" });
+    stack.faults.inject("cerberus", {
+      kind: "body",
+      body: JSON.stringify({ data: ["not", "a", "map"] }),
+      headers: json,
+    }, { method: "GET", path: "/v1/secret/" });
     const error = await rejection(client.readSecret(CONFIG));
     assert.ok(error instanceof PayloadError);
     assert.equal(error.step, "request");
@@ -88,7 +92,11 @@ describe("secrets: read, read a key, list", () => {
 
   test("a malformed listing is a PayloadError too", async () => {
     const { client, stack } = createWorld();
-    stack.faults.inject("cerberus", { kind: "body", body: JSON.stringify({ data: { keys: "config" } }), headers: json }, { method: "GET", path: "/v1/secret/" });
+    stack.faults.inject(
+      "cerberus",
+      { kind: "body", body: JSON.stringify({ data: { keys: "config" } }), headers: json },
+      { method: "GET", path: "/v1/secret/" },
+    );
     const error = await rejection(client.listKeys("app/demo/"));
     assert.ok(error instanceof PayloadError);
     assert.match(error.message, /listing app\/demo\/ is invalid: data\.keys/);
@@ -96,7 +104,10 @@ describe("secrets: read, read a key, list", () => {
 
   test("a redirect is reported, not followed", async () => {
     const { client, stack, sent } = createWorld();
-    stack.faults.inject("cerberus", { kind: "redirect", status: 302, location: "https://evil.example/steal?x=1" }, { method: "GET", path: "/v1/secret/" });
+    stack.faults.inject("cerberus", { kind: "redirect", status: 302, location: "https://evil.example/steal?x=1" }, {
+      method: "GET",
+      path: "/v1/secret/",
+    });
     const error = await rejection(client.readSecret(CONFIG));
     assert.ok(error instanceof CerberusApiError);
     assert.equal(error.status, 302);
@@ -168,7 +179,10 @@ describe("client options", () => {
     assert.equal(await firstUrl("http://cerberus.internal", true), "http://cerberus.internal/v1/secret/a/b/c");
     const auth = kmsAuth();
     const refused = (url: string) => () => createCerberusClient({ url, auth });
-    assert.throws(refused("http://cerberus.example.com"), /url: plain http: is not allowed for cerberus\.example\.com; use https:/);
+    assert.throws(
+      refused("http://cerberus.example.com"),
+      /url: plain http: is not allowed for cerberus\.example\.com; use https:/,
+    );
     assert.throws(refused("http://10.0.0.1"), /plain http: is not allowed/);
     assert.throws(refused("ftp://x"), /url: ftp: is not https: or http:/);
     assert.throws(refused("not a url"), /url: is not a valid URL/);
@@ -196,9 +210,15 @@ describe("client options", () => {
     const auth = kmsAuth();
     assert.throws(() => createCerberusClient(undefined as never), /options: must be an object/);
     assert.throws(() => createCerberusClient({ url: "https://x" } as never), /options\.auth/);
-    assert.throws(() => createCerberusClient({ url: "https://x", auth: {} as never }), /options\.auth: must be an auth provider/);
+    assert.throws(
+      () => createCerberusClient({ url: "https://x", auth: {} as never }),
+      /options\.auth: must be an auth provider/,
+    );
     assert.throws(() => createCerberusClient({ url: "https://x", auth, timeoutMs: 0 }), /options\.timeoutMs/);
-    assert.throws(() => createCerberusClient({ url: "https://x", auth, userAgent: "bad\nagent" }), /options\.userAgent/);
+    assert.throws(
+      () => createCerberusClient({ url: "https://x", auth, userAgent: "bad\nagent" }),
+      /options\.userAgent/,
+    );
   });
 
   test("timeouts must fit a timer", () => {
@@ -211,7 +231,10 @@ describe("client options", () => {
 describe("re-authentication", () => {
   /** Revokes `token` on the server, as Cerberus does on logout. */
   async function revoke(stack: ReturnType<typeof createWorld>["stack"], token: string): Promise<void> {
-    const answer = await stack.transport(`${stack.cerberus}/v1/auth`, { method: "DELETE", headers: { "X-Cerberus-Token": token } });
+    const answer = await stack.transport(`${stack.cerberus}/v1/auth`, {
+      method: "DELETE",
+      headers: { "X-Cerberus-Token": token },
+    });
     assert.equal(answer.status, 204);
   }
 
@@ -223,7 +246,9 @@ describe("re-authentication", () => {
     assert.deepEqual(await client.readSecret("app/demo/other"), { a: "1" });
     assert.equal(logged(stack, "kms"), 2);
     assert.equal(sentTokens(sent).length, 2);
-    const reads = stack.requests.entries("cerberus").filter((e) => e.path === "/v1/secret/app/demo/other").map((e) => e.status);
+    const reads = stack.requests.entries("cerberus").filter((e) => e.path === "/v1/secret/app/demo/other").map((e) =>
+      e.status
+    );
     assert.deepEqual(reads, [401, 200]);
     assert.ok(events.some((e) => e.type === "token.refresh" && e.reason === "rejected"));
   });
@@ -240,7 +265,11 @@ describe("re-authentication", () => {
   test("a second 401 after re-authenticating is thrown, not looped on", async () => {
     const { client, stack } = createWorld();
     await client.whoami();
-    stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99105 }, { method: "GET", path: "/v1/secret/", times: 2 });
+    stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99105 }, {
+      method: "GET",
+      path: "/v1/secret/",
+      times: 2,
+    });
     const error = await rejection(client.readSecret(CONFIG));
     assert.ok(error instanceof CerberusApiError);
     assert.equal(error.status, 401);
@@ -252,7 +281,12 @@ describe("re-authentication", () => {
   test("a 401 without 99105, or a 403, does not re-authenticate", async () => {
     const { client, stack } = createWorld();
     await client.whoami();
-    stack.faults.inject("cerberus", { kind: "body", status: 403, body: JSON.stringify({ errors: ["permission denied"] }), headers: json }, { path: "/v1/secret/" });
+    stack.faults.inject("cerberus", {
+      kind: "body",
+      status: 403,
+      body: JSON.stringify({ errors: ["permission denied"] }),
+      headers: json,
+    }, { path: "/v1/secret/" });
     const denied = await rejection(client.readSecret(CONFIG));
     assert.ok(denied instanceof CerberusApiError);
     assert.equal(denied.status, 403);
@@ -285,7 +319,10 @@ describe("re-authentication", () => {
     await client.readSecret(CONFIG);
     assert.equal(sentTokens(sent).length, 2);
     assert.ok(events.some((e) => e.type === "token.refresh" && e.reason === "expired"));
-    assert.deepEqual(stack.requests.entries("cerberus").filter((e) => e.method === "GET").map((e) => e.status), [200, 200]);
+    assert.deepEqual(stack.requests.entries("cerberus").filter((e) => e.method === "GET").map((e) => e.status), [
+      200,
+      200,
+    ]);
   });
 });
 
@@ -307,7 +344,10 @@ describe("aborts and timeouts", () => {
       const controller = new AbortController();
       const pending = client.readSecret(CONFIG, { signal: controller.signal });
       queueMicrotask(() => controller.abort());
-      const outcome = await pending.then(() => "read", (e: unknown) => (e instanceof AbortedError ? "aborted" : String(e)));
+      const outcome = await pending.then(
+        () => "read",
+        (e: unknown) => (e instanceof AbortedError ? "aborted" : String(e)),
+      );
       assert.ok(outcome === "read" || outcome === "aborted", outcome);
     }
     await clock.advance(0);
@@ -321,7 +361,9 @@ describe("aborts and timeouts", () => {
     const patient = Array.from({ length: 500 }, () => client.readSecret(CONFIG));
     for (const c of controllers) c.abort(new Error("gave up"));
     const stopped = await Promise.all(impatient);
-    assert.ok(stopped.every((e) => e instanceof AbortedError && e.step === "token" && (e.cause as Error).message === "gave up"));
+    assert.ok(
+      stopped.every((e) => e instanceof AbortedError && e.step === "token" && (e.cause as Error).message === "gave up"),
+    );
     const results = await Promise.all(patient);
     assert.equal(results.length, 500);
     assert.deepEqual(results[499], defaults.secret);

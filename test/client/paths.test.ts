@@ -24,22 +24,24 @@ describe("secret paths", () => {
     assert.equal(encodeSecretPath("app/demo"), "app/demo");
   });
 
-  for (const [path, message] of [
-    ["", /is empty/],
-    ["/", /is empty/],
-    ["app/../etc/passwd", /contains a "\.\." segment/],
-    ["app/./demo/x", /contains a "\." segment/],
-    ["app//demo", /empty segment at position 2/],
-    ["app/demo/x\u0000y", /control character/],
-    ["app/demo/x\ny", /control character/],
-    ["app/demo/x\u007fy", /control character/],
-    ["app/demo/x\u0085y", /control character/],
-    ["app/demo/x\u2028y", /control character/],
-    ["app\\demo\\x", /backslash/],
-    ["app", /needs at least 3 segments: <category>\/<sdb>\/<name>/],
-    ["app/demo/config/", /ends with "\/"; name a secret, not a folder/],
-    ["app/demo/\ud800", /not well-formed Unicode \(a lone surrogate\)/],
-  ] as const) {
+  for (
+    const [path, message] of [
+      ["", /is empty/],
+      ["/", /is empty/],
+      ["app/../etc/passwd", /contains a "\.\." segment/],
+      ["app/./demo/x", /contains a "\." segment/],
+      ["app//demo", /empty segment at position 2/],
+      ["app/demo/x\u0000y", /control character/],
+      ["app/demo/x\ny", /control character/],
+      ["app/demo/x\u007fy", /control character/],
+      ["app/demo/x\u0085y", /control character/],
+      ["app/demo/x\u2028y", /control character/],
+      ["app\\demo\\x", /backslash/],
+      ["app", /needs at least 3 segments: <category>\/<sdb>\/<name>/],
+      ["app/demo/config/", /ends with "\/"; name a secret, not a folder/],
+      ["app/demo/\ud800", /not well-formed Unicode \(a lone surrogate\)/],
+    ] as const
+  ) {
     test(`refuses ${JSON.stringify(path)}`, () => {
       const error = refusal(path);
       assert.equal(error.field, "path");

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as v from "valibot";
-import { callCerberus, cerberusError, decodeAnswer, type CerberusSession } from "../../src/client/request.ts";
+import { callCerberus, cerberusError, type CerberusSession, decodeAnswer } from "../../src/client/request.ts";
 import { CerberusApiError, PayloadError } from "../../src/errors.ts";
 import type { Answer } from "../../src/internal/http.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
@@ -11,7 +11,11 @@ import { createWorld, rejection, sentTokens } from "../support.ts";
 const enc = new TextEncoder();
 const call = { what: "reading app/demo/config", step: "request" as const };
 
-function answer(status: number, body: string | object, headers: Record<string, string> = { "content-type": "application/json" }): Answer {
+function answer(
+  status: number,
+  body: string | object,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Answer {
   const text = typeof body === "string" ? body : JSON.stringify(body);
   const h = new Headers(headers);
   return { status, headers: { get: (name) => h.get(name) }, body: enc.encode(text) };
@@ -19,14 +23,23 @@ function answer(status: number, body: string | object, headers: Record<string, s
 
 describe("error answers", () => {
   test("current bodies: codes, messages and the error id", () => {
-    const error = cerberusError(answer(400, { error_id: "id-1", errors: [{ code: 99216, message: "The specified IAM principal is not valid." }] }), call);
+    const error = cerberusError(
+      answer(400, {
+        error_id: "id-1",
+        errors: [{ code: 99216, message: "The specified IAM principal is not valid." }],
+      }),
+      call,
+    );
     assert.ok(error instanceof CerberusApiError);
     assert.equal(error.code, "CERBERUS_ERROR");
     assert.equal(error.status, 400);
     assert.equal(error.step, "request");
     assert.deepEqual(error.codes, [99216]);
     assert.equal(error.errorId, "id-1");
-    assert.equal(error.message, "reading app/demo/config: Cerberus answered HTTP 400: 99216 The specified IAM principal is not valid.");
+    assert.equal(
+      error.message,
+      "reading app/demo/config: Cerberus answered HTTP 400: 99216 The specified IAM principal is not valid.",
+    );
   });
 
   test("Vault-style string errors, and no errors at all", () => {
@@ -45,14 +58,23 @@ describe("error answers", () => {
 
   test("bodies that are not Cerberus errors say what they were", () => {
     assert.match(cerberusError(answer(502, { errors: "nope" }), call).message, /HTTP 502 with an unexpected JSON body/);
-    const waf = cerberusError(answer(403, "<html>blocked</html>", { "content-type": "text/html; charset=utf-8" }), call);
-    assert.match(waf.message, /HTTP 403 with a non-JSON body \(text\/html, 20 bytes; a WAF or proxy in front of Cerberus\?\)/);
+    const waf = cerberusError(
+      answer(403, "<html>blocked</html>", { "content-type": "text/html; charset=utf-8" }),
+      call,
+    );
+    assert.match(
+      waf.message,
+      /HTTP 403 with a non-JSON body \(text\/html, 20 bytes; a WAF or proxy in front of Cerberus\?\)/,
+    );
     assert.deepEqual(waf.errors, []);
     assert.match(cerberusError(answer(500, "oops", {}), call).message, /non-JSON body \(no content type, 4 bytes/);
   });
 
   test("server text is sanitised: control characters, length, at most ten entries", () => {
-    const errors = Array.from({ length: 12 }, (_, i) => ({ code: i, message: `line\u001b[31m\r\nnext ${"x".repeat(300)}` }));
+    const errors = Array.from(
+      { length: 12 },
+      (_, i) => ({ code: i, message: `line\u001b[31m\r\nnext ${"x".repeat(300)}` }),
+    );
     const error = cerberusError(answer(400, { error_id: "id\n\u0007", errors }), call);
     assert.equal(error.errors.length, 10);
     for (const e of error.errors) {
@@ -67,7 +89,10 @@ describe("error answers", () => {
 
   test("the token is scrubbed from server messages", () => {
     const token = "tok-1234567890-secret";
-    const error = cerberusError(answer(401, { errors: [{ code: 99105, message: `token ${token} is invalid`, }, `also ${token}`] }), { ...call, token });
+    const error = cerberusError(
+      answer(401, { errors: [{ code: 99105, message: `token ${token} is invalid` }, `also ${token}`] }),
+      { ...call, token },
+    );
     assert.ok(!error.message.includes(token), error.message);
     assert.ok(!JSON.stringify(error.errors).includes(token));
     assert.equal(error.errors[0]!.message, "token [redacted] is invalid");
@@ -75,8 +100,15 @@ describe("error answers", () => {
   });
 
   test("a redirect names the target's origin only", () => {
-    const at = (location?: string) => cerberusError({ ...answer(307, ""), headers: { get: (n) => (n === "location" ? (location ?? null) : null) } }, call).message;
-    assert.match(at("https://evil.example:8443/steal?token=x"), /redirect \(HTTP 307\) to https:\/\/evil\.example:8443; not followed, so the token goes nowhere else$/);
+    const at = (location?: string) =>
+      cerberusError(
+        { ...answer(307, ""), headers: { get: (n) => (n === "location" ? (location ?? null) : null) } },
+        call,
+      ).message;
+    assert.match(
+      at("https://evil.example:8443/steal?token=x"),
+      /redirect \(HTTP 307\) to https:\/\/evil\.example:8443; not followed, so the token goes nowhere else$/,
+    );
     assert.match(at(undefined), /to nowhere;/);
     assert.match(at("http://[bad"), /to an invalid location;/);
   });
@@ -96,7 +128,10 @@ describe("decoding answers", () => {
       assert.fail("decoded");
     };
     assert.equal(failure(answer(200, "")), "Cerberus's answer to reading app/demo/config is empty");
-    assert.equal(failure(answer(200, "<html>", { "content-type": "text/html" })), "Cerberus's answer to reading app/demo/config is not JSON (text/html, 6 bytes)");
+    assert.equal(
+      failure(answer(200, "<html>", { "content-type": "text/html" })),
+      "Cerberus's answer to reading app/demo/config is not JSON (text/html, 6 bytes)",
+    );
     const wrong = failure(answer(200, { data: 12345 }));
     assert.match(wrong, /^Cerberus's answer to reading app\/demo\/config is invalid: data/);
     assert.ok(!wrong.includes("12345"), "the value is not echoed");
@@ -113,20 +148,41 @@ describe("sending", () => {
         clock,
         transport: (url, init) => {
           seen.push({ url, headers: init.headers, body: init.body, method: init.method });
-          return Promise.resolve(new Response(url.endsWith("missing") ? null : "{}", { status: url.endsWith("missing") ? 404 : 200 }));
+          return Promise.resolve(
+            new Response(url.endsWith("missing") ? null : "{}", { status: url.endsWith("missing") ? 404 : 200 }),
+          );
         },
       },
       cerberus: { baseUrl: "https://cerberus.example", clientHeader: "cerberus-edge/test", timeoutMs: 1000 },
     };
-    await callCerberus(session, { ...call, method: "POST", path: "/v2/auth/iam-principal", json: { a: 1 }, headers: { "X-Extra": "1" } });
-    const listed = await callCerberus(session, { ...call, method: "GET", path: "/v1/secret/missing", token: "tok", allow: [404] });
+    await callCerberus(session, {
+      ...call,
+      method: "POST",
+      path: "/v2/auth/iam-principal",
+      json: { a: 1 },
+      headers: { "X-Extra": "1" },
+    });
+    const listed = await callCerberus(session, {
+      ...call,
+      method: "GET",
+      path: "/v1/secret/missing",
+      token: "tok",
+      allow: [404],
+    });
     assert.equal(listed.status, 404);
-    const error = await rejection(callCerberus(session, { ...call, method: "GET", path: "/v1/secret/missing", token: "tok" }));
+    const error = await rejection(
+      callCerberus(session, { ...call, method: "GET", path: "/v1/secret/missing", token: "tok" }),
+    );
     assert.ok(error instanceof CerberusApiError);
     assert.deepEqual(seen[0], {
       url: "https://cerberus.example/v2/auth/iam-principal",
       method: "POST",
-      headers: { "X-Extra": "1", "X-Cerberus-Client": "cerberus-edge/test", Accept: "application/json", "Content-Type": "application/json" },
+      headers: {
+        "X-Extra": "1",
+        "X-Cerberus-Client": "cerberus-edge/test",
+        Accept: "application/json",
+        "Content-Type": "application/json",
+      },
       body: '{"a":1}',
     });
     assert.deepEqual(seen[1], {
@@ -144,7 +200,12 @@ describe("sending", () => {
     const [token] = sentTokens(sent);
     stack.faults.inject(
       "cerberus",
-      { kind: "body", status: 403, body: JSON.stringify({ error_id: "e", errors: [{ code: 99994, message: `Access denied for token ${token}` }] }), headers: { "content-type": "application/json" } },
+      {
+        kind: "body",
+        status: 403,
+        body: JSON.stringify({ error_id: "e", errors: [{ code: 99994, message: `Access denied for token ${token}` }] }),
+        headers: { "content-type": "application/json" },
+      },
       { path: "/v1/secret/" },
     );
     const error = await rejection(client.readSecret("app/demo/config"));

@@ -54,7 +54,11 @@ export function spy(inner: HttpTransport): { transport: HttpTransport; seen: See
         const key = Object.keys(init.headers).find((k) => k.toLowerCase() === name.toLowerCase());
         return key === undefined ? undefined : init.headers[key];
       },
-      text: () => (init.body === undefined ? "" : typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body)),
+      text: () => (init.body === undefined
+        ? ""
+        : typeof init.body === "string"
+        ? init.body
+        : new TextDecoder().decode(init.body)),
     });
     return inner(url, init);
   };

@@ -12,7 +12,9 @@ describe("base64", () => {
   });
 
   it("refuses empty, unpadded, url-safe, whitespace and junk", () => {
-    for (const bad of ["", "aGVsbG8", "aGk", "-_-_", "aGVs bG8=", "aGVsbG8=\n", "aGVsbG8==", "a===", "====", "not base64!"]) {
+    for (
+      const bad of ["", "aGVsbG8", "aGk", "-_-_", "aGVs bG8=", "aGVsbG8=\n", "aGVsbG8==", "a===", "====", "not base64!"]
+    ) {
       assert.equal(isBase64(bad), false, JSON.stringify(bad));
     }
   });

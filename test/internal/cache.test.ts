@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cachedUntil, type CachePolicy } from "../../src/internal/cache.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
-import { deferred, rejection, type Deferred } from "./_helpers.ts";
+import { type Deferred, deferred, rejection } from "./_helpers.ts";
 
 interface Item {
   n: number;
@@ -36,7 +36,11 @@ function harness(policy: Partial<CachePolicy<Item>> = {}, background = true) {
     },
   );
   /** An item that is due for refresh at +refresh ms and expires at +expire ms from now. */
-  const item = (n: number, refresh = 1000, expire = 2000): Item => ({ n, refreshAt: clock.now() + refresh, expiresAt: clock.now() + expire });
+  const item = (n: number, refresh = 1000, expire = 2000): Item => ({
+    n,
+    refreshAt: clock.now() + refresh,
+    expiresAt: clock.now() + expire,
+  });
   return { clock, cache, loads, reasons, item };
 }
 

@@ -31,14 +31,21 @@ function problemOf(body: Uint8Array, schema: v.GenericSchema = Schema, contentTy
 
 describe("decodeJson", () => {
   it("returns the validated value", () => {
-    const value = decodeJson(bytes(JSON.stringify({ id: "123456789012", data: { keys: ["a", "b/"] } })), Schema, (p) => new Error(p));
+    const value = decodeJson(
+      bytes(JSON.stringify({ id: "123456789012", data: { keys: ["a", "b/"] } })),
+      Schema,
+      (p) => new Error(p),
+    );
     assert.deepEqual(value, { id: "123456789012", data: { keys: ["a", "b/"] } });
   });
 
   it("an empty body is empty; a body that is not JSON names its content type and size only", () => {
     assert.equal(problemOf(new Uint8Array(0)), "is empty");
     const html = `<html>${SECRET}</html>`;
-    assert.equal(problemOf(bytes(html), Schema, "text/html; charset=utf-8"), `is not JSON (text/html, ${html.length} bytes)`);
+    assert.equal(
+      problemOf(bytes(html), Schema, "text/html; charset=utf-8"),
+      `is not JSON (text/html, ${html.length} bytes)`,
+    );
     assert.equal(problemOf(bytes(SECRET), Schema, null), `is not JSON (no content type, ${SECRET.length} bytes)`);
   });
 
@@ -81,7 +88,10 @@ describe("decodeJson", () => {
   });
 
   it("lists at most three problems", () => {
-    const problem = problemOf(bytes(JSON.stringify({ a: 1 })), v.object({ a: v.string(), b: v.string(), c: v.string(), d: v.string() }));
+    const problem = problemOf(
+      bytes(JSON.stringify({ a: 1 })),
+      v.object({ a: v.string(), b: v.string(), c: v.string(), d: v.string() }),
+    );
     assert.equal(problem.split("; ").length, 3);
     assert.match(problem, /^is invalid: a: expected string, got a number; b is missing; c is missing$/);
   });

@@ -20,7 +20,10 @@ function refusal(raw: unknown, rule: Parameters<typeof endpointUrl>[2] = "loopba
 describe("endpointUrl", () => {
   it("accepts https anywhere and strips a trailing slash from the path", () => {
     assert.equal(endpointUrl("https://cerberus.example.com", "url", "loopback").href, "https://cerberus.example.com/");
-    assert.equal(endpointUrl("https://cerberus.example.com/base/", "url", "loopback").href, "https://cerberus.example.com/base");
+    assert.equal(
+      endpointUrl("https://cerberus.example.com/base/", "url", "loopback").href,
+      "https://cerberus.example.com/base",
+    );
     assert.equal(endpointUrl("https://cerberus.example.com/base///", "url", "loopback").pathname, "/base");
     assert.equal(endpointUrl(new URL("https://h.example:8443/x"), "url", "loopback").href, "https://h.example:8443/x");
   });
@@ -29,17 +32,19 @@ describe("endpointUrl", () => {
     for (const ok of ["http://localhost:8080", "http://127.0.0.1:1", "http://127.255.0.9/x", "http://[::1]:9000/"]) {
       assert.equal(endpointUrl(ok, "url", "loopback").protocol, "http:", ok);
     }
-    for (const bad of [
-      "http://127.0.0.1.evil.example",
-      "http://127.0.0.1.evil.example:8080/x",
-      "http://localhost.evil.example",
-      "http://evil-127.0.0.1.example",
-      "http://10.0.0.5",
-      "http://169.254.169.254",
-      "http://[::2]",
-      "http://0.0.0.0",
-      "http://cerberus.example.com",
-    ]) {
+    for (
+      const bad of [
+        "http://127.0.0.1.evil.example",
+        "http://127.0.0.1.evil.example:8080/x",
+        "http://localhost.evil.example",
+        "http://evil-127.0.0.1.example",
+        "http://10.0.0.5",
+        "http://169.254.169.254",
+        "http://[::2]",
+        "http://0.0.0.0",
+        "http://cerberus.example.com",
+      ]
+    ) {
       const error = refusal(bad);
       assert.match(error.message, /^url: plain http: is not allowed for .*; use https:$/, bad);
     }
@@ -52,7 +57,14 @@ describe("endpointUrl", () => {
 
   it("never echoes a user name or password, whatever the rule", () => {
     for (const rule of ["loopback", "any", () => true] as const) {
-      for (const raw of ["https://alice:hunter22@cerberus.example.com/", "http://alice:hunter22@127.0.0.1:9/", "https://hunter22@cerberus.example.com", "https://:hunter22@h.example"]) {
+      for (
+        const raw of [
+          "https://alice:hunter22@cerberus.example.com/",
+          "http://alice:hunter22@127.0.0.1:9/",
+          "https://hunter22@cerberus.example.com",
+          "https://:hunter22@h.example",
+        ]
+      ) {
         const error = refusal(raw, rule, "CERBERUS_URL");
         assert.equal(error.message, "CERBERUS_URL: must not carry a user name or password");
         assert.equal(error.field, "CERBERUS_URL");
@@ -63,7 +75,14 @@ describe("endpointUrl", () => {
   });
 
   it("refuses a query or a fragment, even an empty one", () => {
-    for (const raw of ["https://h.example/?token=abc", "https://h.example/#x", "https://h.example/?", "https://h.example/#"]) {
+    for (
+      const raw of [
+        "https://h.example/?token=abc",
+        "https://h.example/#x",
+        "https://h.example/?",
+        "https://h.example/#",
+      ]
+    ) {
       const error = refusal(raw);
       assert.equal(error.message, "url: must not have a query or fragment");
       assert.ok(!error.message.includes("abc"));
@@ -87,7 +106,11 @@ describe("endpointUrl", () => {
     };
     assert.equal(endpointUrl("http://169.254.170.2/v2", "x", onlyLinkLocal).pathname, "/v2");
     refusal("http://169.254.170.3/v2", onlyLinkLocal);
-    assert.equal(endpointUrl("https://anything.example", "x", () => false).protocol, "https:", "https needs no permission");
+    assert.equal(
+      endpointUrl("https://anything.example", "x", () => false).protocol,
+      "https:",
+      "https needs no permission",
+    );
     assert.ok(seen.includes("169.254.170.2"));
   });
 

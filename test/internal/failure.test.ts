@@ -4,14 +4,22 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AuthenticationError, AwsError, CerberusApiError, CerberusEdgeError, InvalidInputError } from "../../src/errors.ts";
+import {
+  AuthenticationError,
+  AwsError,
+  CerberusApiError,
+  CerberusEdgeError,
+  InvalidInputError,
+} from "../../src/errors.ts";
 import type { CerberusEvent } from "../../src/events.ts";
 import { emit } from "../../src/internal/events.ts";
 import { asLibraryError, describeError, foreignCause } from "../../src/internal/failure.ts";
 
 describe("foreignCause", () => {
   it("keeps the name and the code, withholds the message", () => {
-    const stand = foreignCause(Object.assign(new TypeError("Invalid header value 's3cret'"), { code: "ERR_INVALID_CHAR" }));
+    const stand = foreignCause(
+      Object.assign(new TypeError("Invalid header value 's3cret'"), { code: "ERR_INVALID_CHAR" }),
+    );
     assert.ok(stand instanceof Error);
     assert.equal(stand.name, "TypeError");
     assert.equal((stand as Error & { code?: string }).code, "ERR_INVALID_CHAR");
@@ -42,11 +50,28 @@ describe("asLibraryError", () => {
 
 describe("describeError", () => {
   it("one line per kind of failure", () => {
-    const api = new CerberusApiError("x", { step: "cerberus-auth", status: 400, errors: [{ code: 99216, message: "The specified IAM principal is not valid." }, { message: "plain" }] });
+    const api = new CerberusApiError("x", {
+      step: "cerberus-auth",
+      status: 400,
+      errors: [{ code: 99216, message: "The specified IAM principal is not valid." }, { message: "plain" }],
+    });
     assert.equal(describeError(api), "Cerberus HTTP 400: 99216 The specified IAM principal is not valid.; plain");
     assert.equal(describeError(new CerberusApiError("x", { step: "request", status: 503 })), "Cerberus HTTP 503");
-    assert.equal(describeError(new AwsError("KMS said no", { step: "kms-decrypt", service: "kms", status: 400, awsType: "AccessDeniedException" })), "KMS AccessDeniedException (HTTP 400)");
-    assert.equal(describeError(new AwsError("IMDS answered 404", { step: "metadata", service: "imds", status: 404 })), "IMDS answered 404");
+    assert.equal(
+      describeError(
+        new AwsError("KMS said no", {
+          step: "kms-decrypt",
+          service: "kms",
+          status: 400,
+          awsType: "AccessDeniedException",
+        }),
+      ),
+      "KMS AccessDeniedException (HTTP 400)",
+    );
+    assert.equal(
+      describeError(new AwsError("IMDS answered 404", { step: "metadata", service: "imds", status: 404 })),
+      "IMDS answered 404",
+    );
     assert.equal(describeError(new AuthenticationError("none worked", {})), "none worked");
     assert.equal(describeError(new Error("s3cret")), "unexpected error");
   });

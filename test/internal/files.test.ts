@@ -11,18 +11,25 @@ import { rejection } from "./_helpers.ts";
 const failing = (error: unknown) => () => Promise.reject(error);
 
 async function failure(error: unknown, path = "/run/secrets/token"): Promise<InvalidInputError> {
-  const thrown = await rejection(readSettingFile(failing(error), path, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "credentials"));
+  const thrown = await rejection(
+    readSettingFile(failing(error), path, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "credentials"),
+  );
   assert.ok(thrown instanceof InvalidInputError, String(thrown));
   return thrown;
 }
 
 describe("readSettingFile", () => {
   it("returns the file's text as read", async () => {
-    assert.equal(await readSettingFile(async (path) => `content of ${path}\n`, "/t", "VAR", "config"), "content of /t\n");
+    assert.equal(
+      await readSettingFile(async (path) => `content of ${path}\n`, "/t", "VAR", "config"),
+      "content of /t\n",
+    );
   });
 
   it("a Node-style error: the variable, the path and the code", async () => {
-    const error = await failure(Object.assign(new Error("ENOENT: no such file or directory, open '/run/secrets/token'"), { code: "ENOENT" }));
+    const error = await failure(
+      Object.assign(new Error("ENOENT: no such file or directory, open '/run/secrets/token'"), { code: "ENOENT" }),
+    );
     assert.equal(error.message, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read /run/secrets/token: ENOENT");
     assert.equal(error.field, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     assert.equal(error.step, "credentials");

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AbortedError, CerberusEdgeError, PayloadError, TransportError } from "../../src/errors.ts";
-import { BODY_LIMITS, hostOf, readBody, send, type HttpContext, type SendOptions } from "../../src/internal/http.ts";
+import { BODY_LIMITS, hostOf, type HttpContext, readBody, send, type SendOptions } from "../../src/internal/http.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import type { HttpTransport, TransportInit, TransportResponse } from "../../src/transport.ts";
 import { answer, bytes, deferred, rejection, streamOf, utf8 } from "./_helpers.ts";
@@ -36,7 +36,12 @@ describe("send: the request", () => {
       return answer(201, streamOf(bytes("hel"), bytes("lo")), { "x-answer": "yes" });
     });
     const body = bytes("payload");
-    const out = await send(http, "https://api.example.com/path?q=1", { method: "POST", headers: { "X-A": "1" }, body }, options);
+    const out = await send(
+      http,
+      "https://api.example.com/path?q=1",
+      { method: "POST", headers: { "X-A": "1" }, body },
+      options,
+    );
     assert.equal(out.status, 201);
     assert.equal(out.headers.get("X-Answer"), "yes");
     assert.equal(utf8(out.body), "hello");
@@ -62,7 +67,9 @@ describe("send: the request", () => {
   });
 
   it("passes a transport's own library error through unchanged", async () => {
-    const own = new PayloadError("api.example.com: the answer is encoded (gzip) although identity was asked", { step: "response" });
+    const own = new PayloadError("api.example.com: the answer is encoded (gzip) although identity was asked", {
+      step: "response",
+    });
     const http = context(() => Promise.reject(own));
     assert.equal(await rejection(send(http, "https://api.example.com/", { method: "GET", headers: {} }, options)), own);
   });
@@ -87,7 +94,9 @@ describe("send: timeout on the injected clock", () => {
       return new Promise(() => {});
     });
     let settled = false;
-    const pending = rejection(send(http, URL_WITH_SECRETS, { method: "GET", headers: {} }, options)).finally(() => (settled = true));
+    const pending = rejection(send(http, URL_WITH_SECRETS, { method: "GET", headers: {} }, options)).finally(
+      () => (settled = true),
+    );
     await http.clock.advance(999);
     assert.equal(settled, false, "not before the timeout");
     assert.equal(signal?.aborted, false);
@@ -152,7 +161,9 @@ describe("send: the caller's abort", () => {
       return new Promise(() => {});
     });
     const controller = new AbortController();
-    const pending = rejection(send(http, URL_WITH_SECRETS, { method: "GET", headers: {} }, { ...options, signal: controller.signal }));
+    const pending = rejection(
+      send(http, URL_WITH_SECRETS, { method: "GET", headers: {} }, { ...options, signal: controller.signal }),
+    );
     await http.clock.advance(0);
     const reason = new Error("caller gave up");
     controller.abort(reason);
@@ -168,7 +179,9 @@ describe("send: the caller's abort", () => {
   it("a transport that ignores the signal still stops when the caller aborts", async () => {
     const http = context(deaf);
     const controller = new AbortController();
-    const pending = rejection(send(http, "https://api.example.com/", { method: "GET", headers: {} }, { ...options, signal: controller.signal }));
+    const pending = rejection(
+      send(http, "https://api.example.com/", { method: "GET", headers: {} }, { ...options, signal: controller.signal }),
+    );
     controller.abort();
     assert.ok((await pending) instanceof AbortedError);
   });
@@ -181,7 +194,9 @@ describe("send: the caller's abort", () => {
       return answer(200, body);
     });
     const controller = new AbortController();
-    const pending = rejection(send(http, "https://api.example.com/", { method: "GET", headers: {} }, { ...options, signal: controller.signal }));
+    const pending = rejection(
+      send(http, "https://api.example.com/", { method: "GET", headers: {} }, { ...options, signal: controller.signal }),
+    );
     await gotAnswer.promise;
     await http.clock.advance(0);
     controller.abort();
@@ -195,7 +210,12 @@ describe("send: the caller's abort", () => {
       calls++;
       return answer(200, null);
     });
-    const error = await rejection(send(http, "https://api.example.com/", { method: "GET", headers: {} }, { ...options, signal: AbortSignal.abort() }));
+    const error = await rejection(
+      send(http, "https://api.example.com/", { method: "GET", headers: {} }, {
+        ...options,
+        signal: AbortSignal.abort(),
+      }),
+    );
     assert.ok(error instanceof AbortedError);
     assert.equal(calls, 0);
     assert.equal(http.clock.pending, 0);
@@ -219,7 +239,9 @@ describe("readBody: the bounded reader", () => {
       },
       { highWaterMark: 0 },
     );
-    const error = await rejection(readBody(answer(200, body, { "content-length": "1025" }), 1024, signal(), "response"));
+    const error = await rejection(
+      readBody(answer(200, body, { "content-length": "1025" }), 1024, signal(), "response"),
+    );
     assert.ok(error instanceof PayloadError);
     assert.equal(error.code, "INVALID_PAYLOAD");
     assert.match(error.message, /larger than the 1024-byte limit/);
@@ -242,7 +264,9 @@ describe("readBody: the bounded reader", () => {
         },
       }),
     };
-    const error = await rejection(readBody(answer(200, body, { "content-length": String(10 * 1024 * 1024) }), 1024, signal(), "response"));
+    const error = await rejection(
+      readBody(answer(200, body, { "content-length": String(10 * 1024 * 1024) }), 1024, signal(), "response"),
+    );
     assert.ok(error instanceof PayloadError);
     assert.equal(nexts, 0);
     assert.equal(returned, true);
@@ -271,9 +295,21 @@ describe("readBody: the bounded reader", () => {
   });
 
   it("accepts a body of exactly the limit, and a lying small Content-Length is still bounded", async () => {
-    const exact = await readBody(answer(200, streamOf(new Uint8Array(10), new Uint8Array(15))), 25, signal(), "response");
+    const exact = await readBody(
+      answer(200, streamOf(new Uint8Array(10), new Uint8Array(15))),
+      25,
+      signal(),
+      "response",
+    );
     assert.equal(exact.byteLength, 25);
-    const lying = await rejection(readBody(answer(200, streamOf(new Uint8Array(20), new Uint8Array(20)), { "content-length": "3" }), 25, signal(), "response"));
+    const lying = await rejection(
+      readBody(
+        answer(200, streamOf(new Uint8Array(20), new Uint8Array(20)), { "content-length": "3" }),
+        25,
+        signal(),
+        "response",
+      ),
+    );
     assert.ok(lying instanceof PayloadError);
   });
 
@@ -329,10 +365,17 @@ describe("readBody: the bounded reader", () => {
 
 describe("send: network failures", () => {
   const fail = (error: unknown) => context(() => Promise.reject(error));
-  const attempt = (http: HttpContext) => rejection(send(http, URL_WITH_SECRETS, { method: "GET", headers: {} }, options));
+  const attempt = (http: HttpContext) =>
+    rejection(send(http, URL_WITH_SECRETS, { method: "GET", headers: {} }, options));
 
   it("a fetch-style TypeError names the code from its cause, and the host only", async () => {
-    const error = await attempt(fail(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 10.1.2.3:8443"), { code: "ECONNREFUSED" }) })));
+    const error = await attempt(
+      fail(
+        new TypeError("fetch failed", {
+          cause: Object.assign(new Error("connect ECONNREFUSED 10.1.2.3:8443"), { code: "ECONNREFUSED" }),
+        }),
+      ),
+    );
     assert.ok(error instanceof TransportError);
     assert.equal(error.code, "TRANSPORT_ERROR");
     assert.equal(error.step, "request");
@@ -341,7 +384,9 @@ describe("send: network failures", () => {
   });
 
   it("an error with its own code (node:http style) names that code", async () => {
-    const error = await attempt(fail(Object.assign(new Error("getaddrinfo ENOTFOUND api.example.com"), { code: "ENOTFOUND" })));
+    const error = await attempt(
+      fail(Object.assign(new Error("getaddrinfo ENOTFOUND api.example.com"), { code: "ENOTFOUND" })),
+    );
     assert.ok(error instanceof TransportError);
     assert.match(error.message, /failed: ENOTFOUND$/);
   });

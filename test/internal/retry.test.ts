@@ -60,20 +60,28 @@ describe("retry", () => {
 
   it("succeeds on a later attempt", async () => {
     const { clock, options } = harness();
-    const pending = retry(async (n) => {
-      if (n < 3) throw new Retryable();
-      return n;
-    }, policy, options);
+    const pending = retry(
+      async (n) => {
+        if (n < 3) throw new Retryable();
+        return n;
+      },
+      policy,
+      options,
+    );
     assert.equal(await clock.settle(pending, 50), 3);
   });
 
   it("full jitter: random() = 0 retries at once (every delay 0)", async () => {
     const { clock, retries, options } = harness({ random: () => 0 });
     let calls = 0;
-    const pending = rejection(retry(async () => {
-      calls++;
-      throw new Retryable();
-    }, policy, options));
+    const pending = rejection(retry(
+      async () => {
+        calls++;
+        throw new Retryable();
+      },
+      policy,
+      options,
+    ));
     await clock.advance(0);
     assert.ok((await pending) instanceof Retryable);
     assert.equal(calls, 5);
@@ -81,17 +89,23 @@ describe("retry", () => {
     assert.equal(clock.now(), 0);
   });
 
-  for (const [random, expected] of [
-    [0.5, [50, 100, 150, 150]],
-    [0.999999, [100, 200, 300, 300]],
-  ] as const) {
+  for (
+    const [random, expected] of [
+      [0.5, [50, 100, 150, 150]],
+      [0.999999, [100, 200, 300, 300]],
+    ] as const
+  ) {
     it(`full jitter: random() = ${random} gives delays ${expected.join(", ")} (ceilings 100, 200, 300 capped)`, async () => {
       const { clock, retries, options } = harness({ random: () => random });
       let calls = 0;
-      const pending = rejection(retry(async () => {
-        calls++;
-        throw new Retryable();
-      }, policy, options));
+      const pending = rejection(retry(
+        async () => {
+          calls++;
+          throw new Retryable();
+        },
+        policy,
+        options,
+      ));
       await clock.advance(0);
       for (const [i, delay] of expected.entries()) {
         assert.equal(calls, i + 1);
@@ -108,12 +122,22 @@ describe("retry", () => {
   it("every delay stays within [0, ceiling] for random values across [0, 1)", async () => {
     for (const r of [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999]) {
       const { clock, retries, options } = harness({ random: () => r });
-      await rejection(clock.settle(retry(async () => {
-        throw new Retryable();
-      }, { attempts: 6, baseDelayMs: 40, maxDelayMs: 250 }, options), 100));
+      await rejection(clock.settle(
+        retry(
+          async () => {
+            throw new Retryable();
+          },
+          { attempts: 6, baseDelayMs: 40, maxDelayMs: 250 },
+          options,
+        ),
+        100,
+      ));
       const ceilings = [40, 80, 160, 250, 250];
       for (const [i, { delayMs }] of retries.entries()) {
-        assert.ok(delayMs >= 0 && delayMs <= ceilings[i]!, `retry ${i + 1}: ${delayMs} ms outside [0, ${ceilings[i]}] for random ${r}`);
+        assert.ok(
+          delayMs >= 0 && delayMs <= ceilings[i]!,
+          `retry ${i + 1}: ${delayMs} ms outside [0, ${ceilings[i]}] for random ${r}`,
+        );
       }
     }
   });
@@ -122,10 +146,14 @@ describe("retry", () => {
     const { clock, retries, options } = harness();
     let calls = 0;
     const fatal = new Fatal("no");
-    const error = await rejection(retry(async () => {
-      calls++;
-      throw fatal;
-    }, policy, options));
+    const error = await rejection(retry(
+      async () => {
+        calls++;
+        throw fatal;
+      },
+      policy,
+      options,
+    ));
     assert.equal(error, fatal);
     assert.equal(calls, 1);
     assert.equal(retries.length, 0);
@@ -136,10 +164,14 @@ describe("retry", () => {
     const controller = new AbortController();
     const { clock, options } = harness({ signal: controller.signal });
     let calls = 0;
-    const pending = rejection(retry(async () => {
-      calls++;
-      throw new Retryable();
-    }, policy, options));
+    const pending = rejection(retry(
+      async () => {
+        calls++;
+        throw new Retryable();
+      },
+      policy,
+      options,
+    ));
     await clock.advance(10);
     assert.equal(calls, 1);
     assert.equal(clock.pending, 1, "sleeping");
@@ -156,10 +188,14 @@ describe("retry", () => {
     const controller = new AbortController();
     const { clock, retries, options } = harness({ signal: controller.signal });
     const failure = new Retryable("failed while aborting");
-    const error = await rejection(retry(async () => {
-      controller.abort();
-      throw failure;
-    }, policy, options));
+    const error = await rejection(retry(
+      async () => {
+        controller.abort();
+        throw failure;
+      },
+      policy,
+      options,
+    ));
     assert.equal(error, failure);
     assert.equal(retries.length, 0);
     assert.equal(clock.pending, 0);
@@ -167,9 +203,16 @@ describe("retry", () => {
 
   it("uses Math.random when no random source is given, within the bounds", async () => {
     const { clock, retries, options } = harness({ random: undefined });
-    await rejection(clock.settle(retry(async () => {
-      throw new Retryable();
-    }, { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 }, options), 100));
+    await rejection(clock.settle(
+      retry(
+        async () => {
+          throw new Retryable();
+        },
+        { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
+        options,
+      ),
+      100,
+    ));
     assert.equal(retries.length, 2);
     assert.ok(retries[0]!.delayMs >= 0 && retries[0]!.delayMs <= 100);
     assert.ok(retries[1]!.delayMs >= 0 && retries[1]!.delayMs <= 200);

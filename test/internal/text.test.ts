@@ -53,35 +53,41 @@ describe("isHeaderSafe", () => {
   });
 
   it("refuses the empty string, spaces, controls, non-ASCII and non-strings", () => {
-    for (const bad of ["", " ", "a b", "a\r\nb", "tok\n", "\x00", "é", "✓", "a\tb", "\x7f"]) assert.equal(isHeaderSafe(bad), false, JSON.stringify(bad));
+    for (const bad of ["", " ", "a b", "a\r\nb", "tok\n", "\x00", "é", "✓", "a\tb", "\x7f"]) {
+      assert.equal(isHeaderSafe(bad), false, JSON.stringify(bad));
+    }
     for (const bad of [undefined, null, 42, ["a"], { a: 1 }]) assert.equal(isHeaderSafe(bad), false);
   });
 });
 
 describe("isLoopbackHost (anchored)", () => {
   it("accepts localhost, 127.0.0.0/8 and [::1]", () => {
-    for (const host of ["localhost", "127.0.0.1", "127.0.0.0", "127.255.255.255", "127.1.2.3", "[::1]"]) assert.equal(isLoopbackHost(host), true, host);
+    for (const host of ["localhost", "127.0.0.1", "127.0.0.0", "127.255.255.255", "127.1.2.3", "[::1]"]) {
+      assert.equal(isLoopbackHost(host), true, host);
+    }
   });
 
   it("refuses look-alikes and everything else", () => {
-    for (const host of [
-      "127.0.0.1.evil.example",
-      "127.0.0.1.",
-      "evil127.0.0.1",
-      "x.127.0.0.1",
-      "localhost.evil.example",
-      "evil-localhost",
-      "127.256.0.1",
-      "127.0.0",
-      "128.0.0.1",
-      "0.0.0.0",
-      "10.0.0.1",
-      "169.254.169.254",
-      "::1",
-      "[::2]",
-      "[::ffff:127.0.0.1]",
-      "",
-    ]) {
+    for (
+      const host of [
+        "127.0.0.1.evil.example",
+        "127.0.0.1.",
+        "evil127.0.0.1",
+        "x.127.0.0.1",
+        "localhost.evil.example",
+        "evil-localhost",
+        "127.256.0.1",
+        "127.0.0",
+        "128.0.0.1",
+        "0.0.0.0",
+        "10.0.0.1",
+        "169.254.169.254",
+        "::1",
+        "[::2]",
+        "[::ffff:127.0.0.1]",
+        "",
+      ]
+    ) {
       assert.equal(isLoopbackHost(host), false, host);
     }
   });

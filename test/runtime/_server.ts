@@ -4,7 +4,7 @@
  * Not a test file itself.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 
 /** A running server. */
 export interface TestServer {
@@ -46,7 +46,10 @@ function closer(server: Server | ReturnType<typeof createNetServer>, sockets: Se
 }
 
 /** An HTTP server on `host` (127.0.0.1 by default) with keep-alive kept for 30 s. */
-export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void, host = "127.0.0.1"): Promise<TestServer> {
+export async function startServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host = "127.0.0.1",
+): Promise<TestServer> {
   const server = createHttpServer(handler);
   server.keepAliveTimeout = 30_000;
   const state = track(server);

@@ -53,7 +53,9 @@ describe("bun adapter (fake Bun global)", () => {
   const files: Record<string, string> = { "/t": "file text ✓" };
   const bun = bunRuntime({
     env: { A: "1", EMPTY: "", B: undefined },
-    file: (path) => ({ text: async () => files[path] ?? Promise.reject(Object.assign(new Error(`ENOENT ${path}`), { code: "ENOENT" })) }),
+    file: (path) => ({
+      text: async () => files[path] ?? Promise.reject(Object.assign(new Error(`ENOENT ${path}`), { code: "ENOENT" })),
+    }),
   });
 
   it("is named bun and has the AWS host", () => {
@@ -70,7 +72,9 @@ describe("bun adapter (fake Bun global)", () => {
 
   it("reads files with Bun.file().text(); a failure keeps its code for readSettingFile", async () => {
     assert.equal(await bun.readTextFile("/t"), "file text ✓");
-    const error = await rejection(readSettingFile(bun.readTextFile, "/u", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "credentials"));
+    const error = await rejection(
+      readSettingFile(bun.readTextFile, "/u", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "credentials"),
+    );
     assert.ok(error instanceof InvalidInputError);
     assert.equal(error.message, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read /u: ENOENT");
   });
@@ -101,7 +105,10 @@ describe("deno adapter (fake Deno global)", () => {
   });
 
   it("reads Deno.env.get: strings only", () => {
-    const deno = denoRuntime({ env: { get: (n) => (n === "A" ? "1" : n === "ODD" ? (42 as unknown as string) : undefined) }, readTextFile: async () => "" });
+    const deno = denoRuntime({
+      env: { get: (n) => (n === "A" ? "1" : n === "ODD" ? (42 as unknown as string) : undefined) },
+      readTextFile: async () => "",
+    });
     assert.equal(deno.env("A"), "1");
     assert.equal(deno.env("B"), undefined);
     assert.equal(deno.env("ODD"), undefined);
@@ -122,17 +129,25 @@ describe("deno adapter (fake Deno global)", () => {
   });
 
   it("reads files with Deno.readTextFile; Deno's error names reach readSettingFile, its messages do not", async () => {
-    const notFound = denoRuntime({ env: { get: () => undefined }, readTextFile: () => Promise.reject(Object.assign(new Error("No such file (os error 2): readfile '/t'"), { name: "NotFound" })) });
+    const notFound = denoRuntime({
+      env: { get: () => undefined },
+      readTextFile: () =>
+        Promise.reject(Object.assign(new Error("No such file (os error 2): readfile '/t'"), { name: "NotFound" })),
+    });
     const error = await rejection(readSettingFile(notFound.readTextFile, "/t", "VAR", "config"));
     assert.ok(error instanceof InvalidInputError);
     assert.equal(error.message, "VAR: cannot read /t: NotFound");
     const leaking = denoRuntime({ env: { get: () => undefined }, readTextFile: () => Promise.reject(leaky()) });
-    assert.equal(((await rejection(readSettingFile(leaking.readTextFile, "/t", "VAR", "config"))) as Error).message, "VAR: cannot read /t: read failed");
+    assert.equal(
+      ((await rejection(readSettingFile(leaking.readTextFile, "/t", "VAR", "config"))) as Error).message,
+      "VAR: cannot read /t: read failed",
+    );
     const ok = denoRuntime({ env: { get: () => undefined }, readTextFile: async (path) => `text of ${path}` });
     assert.equal(await ok.readTextFile("/x"), "text of /x");
   });
 
-  it("sends through the global fetch", () => assertTransportIsFetch(denoRuntime({ env: { get: () => undefined }, readTextFile: async () => "" })));
+  it("sends through the global fetch", () =>
+    assertTransportIsFetch(denoRuntime({ env: { get: () => undefined }, readTextFile: async () => "" })));
 
   it("refuses to be built outside Deno", { skip: here === "deno" && "this is Deno" }, () => {
     assert.throws(() => denoRuntime(), /denoRuntime\(\) needs the Deno global: this is not Deno/);
@@ -163,7 +178,11 @@ describe("edge adapter", () => {
     const { startLocalStack } = await import("../../src/testing/mod.ts");
     const stack = await startLocalStack();
     try {
-      const response = await edgeRuntime().transport(`${stack.cerberus}/healthcheck`, { method: "GET", headers: {}, redirect: "manual" });
+      const response = await edgeRuntime().transport(`${stack.cerberus}/healthcheck`, {
+        method: "GET",
+        headers: {},
+        redirect: "manual",
+      });
       assert.equal(response.status, 200);
       const body = await readBody(response, 64 * 1024, new AbortController().signal, "response");
       assert.ok(utf8(body).length > 0);

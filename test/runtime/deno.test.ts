@@ -15,10 +15,19 @@ import { startLocalStack } from "../../src/testing/mod.ts";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const deno = join(root, "node_modules", ".bin", "deno");
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // Only what Deno needs to start: the permissions under test are what it is given on top.
-    const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DENO_DIR: process.env.DENO_DIR ?? "", DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+    const base = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      DENO_DIR: process.env.DENO_DIR ?? "",
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    };
     const child = spawn(deno, args, { cwd: root, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -44,7 +53,9 @@ describe("the Deno adapter in a real Deno process", () => {
       script,
       [
         `import { denoRuntime } from ${JSON.stringify(new URL("../../src/runtime/deno.ts", import.meta.url).href)};`,
-        `import { readSettingFile } from ${JSON.stringify(new URL("../../src/internal/files.ts", import.meta.url).href)};`,
+        `import { readSettingFile } from ${
+          JSON.stringify(new URL("../../src/internal/files.ts", import.meta.url).href)
+        };`,
         `const rt = denoRuntime();`,
         `const raw = await rt.readTextFile("/etc/hostname").then(() => "read", (e) => e.name);`,
         `const setting = await readSettingFile(rt.readTextFile, "/etc/hostname", "TOKEN_FILE", "config").then(() => "read", (e) => e.code + " " + e.message);`,
@@ -52,13 +63,27 @@ describe("the Deno adapter in a real Deno process", () => {
       ].join("\n"),
     );
     // `deno run` grants nothing by default (unlike `deno eval`): no env, no read.
-    const { code, stdout, stderr } = await run(["run", "--no-check", "--no-prompt", `--config=${join(root, "deno.json")}`, script]);
+    const { code, stdout, stderr } = await run([
+      "run",
+      "--no-check",
+      "--no-prompt",
+      `--config=${join(root, "deno.json")}`,
+      script,
+    ]);
     assert.equal(code, 0, stderr);
-    const result = JSON.parse(stdout.trim()) as { home: string | null; path: string | null; raw: string; setting: string };
+    const result = JSON.parse(stdout.trim()) as {
+      home: string | null;
+      path: string | null;
+      raw: string;
+      setting: string;
+    };
     assert.equal(result.home, null);
     assert.equal(result.path, null);
     assert.match(result.raw, /^(NotCapable|PermissionDenied)$/);
-    assert.match(result.setting, /^INVALID_INPUT TOKEN_FILE: cannot read \/etc\/hostname: (NotCapable|PermissionDenied)$/);
+    assert.match(
+      result.setting,
+      /^INVALID_INPUT TOKEN_FILE: cannot read \/etc\/hostname: (NotCapable|PermissionDenied)$/,
+    );
   });
 
   it("with only --allow-net=127.0.0.1 and a scoped --allow-env, a client reads a secret from the stack", async () => {
@@ -78,15 +103,29 @@ describe("the Deno adapter in a real Deno process", () => {
       await writeFile(
         script,
         [
-          `import { createCerberusClient, kmsAuth } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};`,
-          `import { detectRuntime } from ${JSON.stringify(new URL("../../src/runtime/detect.ts", import.meta.url).href)};`,
-          `const cerberus = createCerberusClient({ url: Deno.env.get("CERBERUS_URL"), auth: kmsAuth({ principalArn: ${JSON.stringify(defaults.roles.app.arn)} }) });`,
+          `import { createCerberusClient, kmsAuth } from ${
+            JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
+          };`,
+          `import { detectRuntime } from ${
+            JSON.stringify(new URL("../../src/runtime/detect.ts", import.meta.url).href)
+          };`,
+          `const cerberus = createCerberusClient({ url: Deno.env.get("CERBERUS_URL"), auth: kmsAuth({ principalArn: ${
+            JSON.stringify(defaults.roles.app.arn)
+          } }) });`,
           `const data = await cerberus.readSecret(${JSON.stringify(defaults.secretPath)});`,
           `console.log(JSON.stringify({ runtime: detectRuntime().name, data }));`,
         ].join("\n"),
       );
       const { code, stdout, stderr } = await run(
-        ["run", "--no-check", "--no-prompt", `--config=${join(root, "deno.json")}`, "--allow-net=127.0.0.1", `--allow-env=${Object.keys(env).join(",")}`, script],
+        [
+          "run",
+          "--no-check",
+          "--no-prompt",
+          `--config=${join(root, "deno.json")}`,
+          "--allow-net=127.0.0.1",
+          `--allow-env=${Object.keys(env).join(",")}`,
+          script,
+        ],
         env,
       );
       assert.equal(code, 0, stderr);

@@ -18,7 +18,7 @@ import { readBody, send } from "../../src/internal/http.ts";
 import { createNodeTransport, nodeRuntime } from "../../src/runtime/node.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import type { TransportInit, TransportResponse } from "../../src/transport.ts";
-import { deferred, rejection, utf8, type Deferred } from "../internal/_helpers.ts";
+import { type Deferred, deferred, rejection, utf8 } from "../internal/_helpers.ts";
 import { canListen, here, startRawServer, startServer, type TestServer } from "./_server.ts";
 
 const ipv6 = await canListen("::1");
@@ -33,7 +33,9 @@ async function bodyOf(response: TransportResponse): Promise<Uint8Array> {
 const textOf = async (response: TransportResponse) => utf8(await bodyOf(response));
 
 /** The next chunk of a body. */
-async function firstChunk(response: TransportResponse): Promise<{ iterator: AsyncIterator<Uint8Array>; chunk: Uint8Array }> {
+async function firstChunk(
+  response: TransportResponse,
+): Promise<{ iterator: AsyncIterator<Uint8Array>; chunk: Uint8Array }> {
   assert.ok(response.body && Symbol.asyncIterator in response.body, "the Node transport gives an async iterable body");
   const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const { value } = await iterator.next();
@@ -43,7 +45,10 @@ async function firstChunk(response: TransportResponse): Promise<{ iterator: Asyn
 describe("node transport on loopback", () => {
   let server: TestServer;
   let hits: Record<string, number> = {};
-  let received: { method?: string; headers: IncomingMessage["headers"]; body: Buffer } = { headers: {}, body: Buffer.alloc(0) };
+  let received: { method?: string; headers: IncomingMessage["headers"]; body: Buffer } = {
+    headers: {},
+    body: Buffer.alloc(0),
+  };
   /** Resolved when a /hang or /slow-body request has arrived; `closed` when its connection closed. */
   let arrived: Deferred<void> = deferred();
   let closed: Deferred<void> = deferred();
@@ -77,7 +82,7 @@ describe("node transport on loopback", () => {
             let offset = 0;
             const next = () => {
               if (offset >= binary.length) return void res.end();
-              res.write(binary.subarray(offset, (offset += 16 * 1024)));
+              res.write(binary.subarray(offset, offset += 16 * 1024));
               setImmediate(next);
             };
             next();
@@ -143,11 +148,14 @@ describe("node transport on loopback", () => {
   after(() => server.close());
 
   it("sends method, headers and a UTF-8 body with its byte length; returns status, headers and the body", async () => {
-    const response = await transport(`${server.url}/echo?x=1&y=%20`, init({
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Cerberus-Client": "cerberus-edge/test" },
-      body: JSON.stringify({ hello: "wörld" }),
-    }));
+    const response = await transport(
+      `${server.url}/echo?x=1&y=%20`,
+      init({
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Cerberus-Client": "cerberus-edge/test" },
+        body: JSON.stringify({ hello: "wörld" }),
+      }),
+    );
     assert.equal(response.status, 201);
     assert.equal(response.headers.get("Content-Type"), "application/json");
     assert.equal(response.headers.get("x-multi"), "a, b");
@@ -211,8 +219,17 @@ describe("node transport on loopback", () => {
     const error = await rejection(transport(`${server.url}/gzip`, GET));
     assert.ok(error instanceof PayloadError);
     assert.equal(error.code, "INVALID_PAYLOAD");
-    assert.equal(error.message, `${server.url.slice("http://".length)}: the answer is encoded (gzip) although identity was asked`);
-    const viaSend = await rejection(send({ transport, clock: new ManualClock() }, `${server.url}/gzip`, { method: "GET", headers: {} }, { step: "request", timeoutMs: 5000, limit: 1024 }));
+    assert.equal(
+      error.message,
+      `${server.url.slice("http://".length)}: the answer is encoded (gzip) although identity was asked`,
+    );
+    const viaSend = await rejection(
+      send({ transport, clock: new ManualClock() }, `${server.url}/gzip`, { method: "GET", headers: {} }, {
+        step: "request",
+        timeoutMs: 5000,
+        limit: 1024,
+      }),
+    );
     assert.ok(viaSend instanceof PayloadError, "passed through send() unchanged");
   });
 
@@ -231,13 +248,18 @@ describe("node transport on loopback", () => {
     const fresh = createNodeTransport();
     const before = server.connections;
     assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, GET)), "fresh connection");
-    assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, init({ method: "PUT", body: "x" }))), "fresh connection");
+    assert.equal(
+      await textOf(await fresh(`${server.url}/reset-on-reuse`, init({ method: "PUT", body: "x" }))),
+      "fresh connection",
+    );
     assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, GET)), "fresh connection");
     assert.equal(server.connections - before, 3);
   });
 
   // Deno's node:http client re-sends a request on a reused socket by itself, below this transport.
-  it("never sends a POST again on a reused connection (the server may have acted on it)", { skip: here === "deno" && "Deno's node:http retries below the transport" }, async () => {
+  it("never sends a POST again on a reused connection (the server may have acted on it)", {
+    skip: here === "deno" && "Deno's node:http retries below the transport",
+  }, async () => {
     const fresh = createNodeTransport();
     assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, GET)), "fresh connection");
     hits = {};
@@ -248,7 +270,9 @@ describe("node transport on loopback", () => {
 
   it("with an already-aborted signal, rejects and sends nothing", async () => {
     hits = {};
-    const error = await rejection(createNodeTransport()(`${server.url}/never`, init({ method: "PUT", body: "x", signal: AbortSignal.abort() })));
+    const error = await rejection(
+      createNodeTransport()(`${server.url}/never`, init({ method: "PUT", body: "x", signal: AbortSignal.abort() })),
+    );
     assert.equal((error as Error).name, "AbortError");
     await bodyOf(await createNodeTransport()(`${server.url}/echo`, GET));
     assert.deepEqual(hits, { "/echo": 1 }, "the aborted request never reached the server");
@@ -283,7 +307,13 @@ describe("node transport on loopback", () => {
     for (const path of ["/hang", "/slow-body"]) {
       expectStalled();
       const clock = new ManualClock();
-      const pending = rejection(send({ transport: createNodeTransport(), clock }, `${server.url}${path}`, { method: "GET", headers: {} }, { step: "request", timeoutMs: 2000, limit: 1024 }));
+      const pending = rejection(
+        send({ transport: createNodeTransport(), clock }, `${server.url}${path}`, { method: "GET", headers: {} }, {
+          step: "request",
+          timeoutMs: 2000,
+          limit: 1024,
+        }),
+      );
       await arrived.promise;
       await clock.advance(2000);
       const error = await pending;
@@ -296,7 +326,12 @@ describe("node transport on loopback", () => {
   it("send() with the caller's abort on an answer that is streaming: ABORTED, and the connection closes", async () => {
     expectStalled();
     const controller = new AbortController();
-    const pending = rejection(send({ transport: createNodeTransport(), clock: new ManualClock() }, `${server.url}/slow-body`, { method: "GET", headers: {} }, { step: "request", timeoutMs: 2000, limit: 1024, signal: controller.signal }));
+    const pending = rejection(
+      send({ transport: createNodeTransport(), clock: new ManualClock() }, `${server.url}/slow-body`, {
+        method: "GET",
+        headers: {},
+      }, { step: "request", timeoutMs: 2000, limit: 1024, signal: controller.signal }),
+    );
     await arrived.promise;
     controller.abort();
     assert.ok((await pending) instanceof AbortedError);
@@ -307,7 +342,12 @@ describe("node transport on loopback", () => {
     const response = await createNodeTransport()(`${server.url}/cut`, GET);
     const error = await rejection(bodyOf(response));
     assert.equal((error as { code?: string }).code, "ECONNRESET");
-    const viaSend = await rejection(send({ transport: createNodeTransport(), clock: new ManualClock() }, `${server.url}/cut`, { method: "GET", headers: {} }, { step: "request", timeoutMs: 5000, limit: 1024 }));
+    const viaSend = await rejection(
+      send({ transport: createNodeTransport(), clock: new ManualClock() }, `${server.url}/cut`, {
+        method: "GET",
+        headers: {},
+      }, { step: "request", timeoutMs: 5000, limit: 1024 }),
+    );
     assert.ok(viaSend instanceof TransportError);
     assert.equal(viaSend.code, "TRANSPORT_ERROR");
     assert.match(viaSend.message, /^request to 127\.0\.0\.1:\d+ failed: [A-Z_]+$/);
@@ -319,7 +359,13 @@ describe("node transport on loopback", () => {
     await gone.close();
     const error = await rejection(transport(`${url}/secret/path?token=abc`, GET));
     assert.equal((error as { code?: string }).code, "ECONNREFUSED");
-    const viaSend = await rejection(send({ transport, clock: new ManualClock() }, `${url}/secret/path?token=abc`, { method: "GET", headers: {} }, { step: "request", timeoutMs: 5000, limit: 1024 }));
+    const viaSend = await rejection(
+      send({ transport, clock: new ManualClock() }, `${url}/secret/path?token=abc`, { method: "GET", headers: {} }, {
+        step: "request",
+        timeoutMs: 5000,
+        limit: 1024,
+      }),
+    );
     assert.ok(viaSend instanceof TransportError);
     assert.equal(viaSend.message, `request to ${url.slice("http://".length)} failed: ECONNREFUSED`);
   });
@@ -336,11 +382,16 @@ describe("node transport on loopback", () => {
 });
 
 describe("node transport: servers that misbehave", () => {
-  for (const [name, raw] of [
-    ["a status line with a control character", "HTTP/1.1 401 Unauthorized\x01\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"],
-    ["a status line that is not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n"],
-    ["a status code that is not a number", "HTTP/1.1 abc OK\r\ncontent-length: 0\r\n\r\n"],
-  ] as const) {
+  for (
+    const [name, raw] of [
+      [
+        "a status line with a control character",
+        "HTTP/1.1 401 Unauthorized\x01\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+      ],
+      ["a status line that is not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n"],
+      ["a status code that is not a number", "HTTP/1.1 abc OK\r\ncontent-length: 0\r\n\r\n"],
+    ] as const
+  ) {
     it(`${name} rejects (or answers) instead of crashing the process`, async () => {
       const raw$ = await startRawServer(raw);
       try {
@@ -404,7 +455,9 @@ describe("nodeRuntime", () => {
     }
   });
 
-  it("an idle kept-alive socket does not keep a Node process alive", { skip: here !== "node" && "a Node child process" }, async () => {
+  it("an idle kept-alive socket does not keep a Node process alive", {
+    skip: here !== "node" && "a Node child process",
+  }, async () => {
     const server = await startServer((_req, res) => res.end("ok"));
     const dir = await mkdtemp(join(tmpdir(), "cerberus-edge-idle-"));
     try {
@@ -412,9 +465,13 @@ describe("nodeRuntime", () => {
       await writeFile(
         script,
         [
-          `import { createNodeTransport } from ${JSON.stringify(new URL("../../src/runtime/node.ts", import.meta.url).href)};`,
+          `import { createNodeTransport } from ${
+            JSON.stringify(new URL("../../src/runtime/node.ts", import.meta.url).href)
+          };`,
           `const transport = createNodeTransport();`,
-          `const r = await transport(${JSON.stringify(`${server.url}/`)}, { method: "GET", headers: {}, redirect: "manual" });`,
+          `const r = await transport(${
+            JSON.stringify(`${server.url}/`)
+          }, { method: "GET", headers: {}, redirect: "manual" });`,
           `for await (const _ of r.body) {}`,
           `setImmediate(() => console.log(JSON.stringify({ status: r.status, active: process.getActiveResourcesInfo() })));`,
         ].join("\n"),
@@ -433,9 +490,17 @@ describe("nodeRuntime", () => {
   });
 });
 
-function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, NODE_TEST_CONTEXT: undefined }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += String(chunk)));

@@ -4,16 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  cerberus,
-  codes,
-  json,
-  memoryStack,
-  stsIdentityHeaders,
-  stsLogin,
-  userToken,
-  type Json,
-} from "./helpers.ts";
+import { cerberus, codes, type Json, json, memoryStack, stsIdentityHeaders, stsLogin, userToken } from "./helpers.ts";
 
 describe("user auth", () => {
   const basic = (user: string, password: string) => ({ authorization: `Basic ${btoa(`${user}:${password}`)}` });
@@ -21,7 +12,9 @@ describe("user auth", () => {
   it("logs in with Basic credentials and refuses bad ones", async () => {
     const stack = memoryStack();
     const u = stack.defaults.user;
-    const ok = await json(await stack.transport(new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic(u.username, u.password) })));
+    const ok = await json(
+      await stack.transport(new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic(u.username, u.password) })),
+    );
     assert.equal(ok["status"], "success");
     const token = ok["data"]["client_token"];
     assert.equal(token["renewable"], true);
@@ -29,10 +22,14 @@ describe("user auth", () => {
     assert.equal(token["metadata"]["groups"], "demo-owners");
     assert.equal(token["metadata"]["refresh_count"], "0");
     assert.equal(token["metadata"]["max_refresh_count"], "24");
-    const wrong = await stack.transport(new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic(u.username, "nope") }));
+    const wrong = await stack.transport(
+      new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic(u.username, "nope") }),
+    );
     assert.equal(wrong.status, 401);
     assert.deepEqual(codes(await json(wrong)), [99239]);
-    const malformed = await stack.transport(new Request(`${stack.cerberus}/v2/auth/user`, { headers: { authorization: "Bearer x" } }));
+    const malformed = await stack.transport(
+      new Request(`${stack.cerberus}/v2/auth/user`, { headers: { authorization: "Bearer x" } }),
+    );
     assert.deepEqual(codes(await json(malformed)), [99106]);
   });
 
@@ -42,24 +39,43 @@ describe("user auth", () => {
       username: "mfa@local.test",
       password: "pw",
       groups: ["demo-owners"],
-      mfa: [{ kind: "totp", otp: "654321" }, { kind: "sms", otp: "111222" }, { kind: "push" }, { kind: "push", pushAnswer: "reject" }],
+      mfa: [{ kind: "totp", otp: "654321" }, { kind: "sms", otp: "111222" }, { kind: "push" }, {
+        kind: "push",
+        pushAnswer: "reject",
+      }],
     });
     const [totp, sms, push, rejecting] = seeded.devices;
     const start = async () => {
-      const body = await json(await stack.transport(new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic("mfa@local.test", "pw") })));
+      const body = await json(
+        await stack.transport(
+          new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic("mfa@local.test", "pw") }),
+        ),
+      );
       assert.equal(body["status"], "mfa_req");
       return body["data"];
     };
     const check = (payload: Json) =>
-      stack.transport(new Request(`${stack.cerberus}/v2/auth/mfa_check`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) }));
+      stack.transport(
+        new Request(`${stack.cerberus}/v2/auth/mfa_check`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(payload),
+        }),
+      );
     const data = await start();
     assert.deepEqual(
       data["devices"].map((dev: Json) => [dev["name"], dev["requires_trigger"], dev["is_push"]]),
-      [["Google Authenticator", false, false], ["Okta Text Message Code", true, false], ["Okta Verify Push", true, true], ["Okta Verify Push", true, true]],
+      [["Google Authenticator", false, false], ["Okta Text Message Code", true, false], [
+        "Okta Verify Push",
+        true,
+        true,
+      ], ["Okta Verify Push", true, true]],
     );
     const wrong = await check({ state_token: data["state_token"], device_id: totp?.id, otp_token: "000000" });
     assert.deepEqual(codes(await json(wrong)), [99243]);
-    const right = await json(await check({ state_token: data["state_token"], device_id: totp?.id, otp_token: "654321" }));
+    const right = await json(
+      await check({ state_token: data["state_token"], device_id: totp?.id, otp_token: "654321" }),
+    );
     assert.equal(right["status"], "success");
     assert.equal(typeof right["data"]["client_token"]["client_token"], "string");
 
@@ -68,13 +84,21 @@ describe("user auth", () => {
     assert.deepEqual(codes(await json(early)), [99243], "a code before the trigger is refused");
     const challenge = await json(await check({ state_token: second["state_token"], device_id: sms?.id }));
     assert.equal(challenge["status"], "mfa_challenge");
-    const viaSms = await json(await check({ state_token: second["state_token"], device_id: sms?.id, otp_token: "111222" }));
+    const viaSms = await json(
+      await check({ state_token: second["state_token"], device_id: sms?.id, otp_token: "111222" }),
+    );
     assert.equal(viaSms["status"], "success");
 
     const third = await start();
-    assert.equal((await json(await check({ state_token: third["state_token"], device_id: push?.id })))["status"], "success");
+    assert.equal(
+      (await json(await check({ state_token: third["state_token"], device_id: push?.id })))["status"],
+      "success",
+    );
     const fourth = await start();
-    assert.deepEqual(codes(await json(await check({ state_token: fourth["state_token"], device_id: rejecting?.id, is_push: true }))), [99249]);
+    assert.deepEqual(
+      codes(await json(await check({ state_token: fourth["state_token"], device_id: rejecting?.id, is_push: true }))),
+      [99249],
+    );
   });
 
   it("refreshes user tokens up to the limit, revoking the old ones", async () => {
@@ -85,7 +109,11 @@ describe("user auth", () => {
       const body = await json(response);
       assert.equal(body["status"], "success");
       assert.equal(body["data"]["client_token"]["metadata"]["refresh_count"], String(i));
-      assert.equal((await cerberus(stack, "/v2/safe-deposit-box", token)).status, 401, "the refreshed token is revoked");
+      assert.equal(
+        (await cerberus(stack, "/v2/safe-deposit-box", token)).status,
+        401,
+        "the refreshed token is revoked",
+      );
       token = body["data"]["client_token"]["client_token"];
     }
     const limit = await cerberus(stack, "/v2/auth/user/refresh", token);
@@ -105,7 +133,9 @@ describe("user auth", () => {
   it("revokes tokens on logout and expires them after their lease", async () => {
     const stack = memoryStack();
     const token = await userToken(stack);
-    const legacy = await stack.transport(new Request(`${stack.cerberus}/v1/secret/app/demo/config`, { headers: { "x-vault-token": token } }));
+    const legacy = await stack.transport(
+      new Request(`${stack.cerberus}/v1/secret/app/demo/config`, { headers: { "x-vault-token": token } }),
+    );
     assert.equal(legacy.status, 200);
     assert.equal((await cerberus(stack, "/v1/auth", token, { method: "DELETE" })).status, 204);
     const after = await cerberus(stack, "/v1/secret/app/demo/config", token);
@@ -131,7 +161,11 @@ describe("secrets", () => {
   }
 
   const write = (token: string, path: string, data: unknown, method = "POST") =>
-    cerberus(stack, `/v1/secret/${path}`, token, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(data) });
+    cerberus(stack, `/v1/secret/${path}`, token, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(data),
+    });
 
   it("enforces the SDB roles of IAM principals", async () => {
     const token = await appToken();
@@ -148,7 +182,12 @@ describe("secrets", () => {
     const local = memoryStack();
     local.seed.user({ username: "reader@local.test", password: "pw", groups: ["readers"] });
     local.seed.user({ username: "writer@local.test", password: "pw", groups: ["writers"] });
-    local.seed.sdb({ name: "team", owner: "team-owners", userGroups: { readers: "read", writers: "write" }, secrets: { s: { k: "v" } } });
+    local.seed.sdb({
+      name: "team",
+      owner: "team-owners",
+      userGroups: { readers: "read", writers: "write" },
+      secrets: { s: { k: "v" } },
+    });
     const reader = await userToken(local, "reader@local.test", "pw");
     const writer = await userToken(local, "writer@local.test", "pw");
     const put = (token: string) =>
@@ -183,7 +222,9 @@ describe("secrets", () => {
     const token = await userToken(stack);
     await write(token, "app/demo/versioned", { n: "1" });
     await write(token, "app/demo/versioned", { n: "2" });
-    const versions = await json(await cerberus(stack, "/v1/secret-versions/app/demo/versioned?limit=10&offset=0", token));
+    const versions = await json(
+      await cerberus(stack, "/v1/secret-versions/app/demo/versioned?limit=10&offset=0", token),
+    );
     assert.equal(versions["total_version_count"], 2);
     assert.equal(versions["has_next"], false);
     const [current, previous] = versions["secure_data_version_summaries"];
@@ -200,7 +241,10 @@ describe("secrets", () => {
     const paged = await json(await cerberus(stack, "/v1/secret-versions/app/demo/versioned?limit=1", token));
     assert.equal(paged["has_next"], true);
     assert.equal(paged["next_offset"], 1);
-    assert.deepEqual(codes(await json(await cerberus(stack, "/v1/secret-versions/app/demo/versioned?limit=x", token))), [99224]);
+    assert.deepEqual(
+      codes(await json(await cerberus(stack, "/v1/secret-versions/app/demo/versioned?limit=x", token))),
+      [99224],
+    );
     const paths = await json(await cerberus(stack, `/v1/sdb-secret-version-paths/${d.sdb.id}`, token));
     assert.ok((paths as unknown as string[]).includes("app/demo/versioned"));
     assert.equal((await cerberus(stack, "/v1/secret/app/demo/versioned", token, { method: "DELETE" })).status, 204);
@@ -213,7 +257,10 @@ describe("secrets", () => {
     const token = await userToken(stack);
     const form = new FormData();
     form.append("file-content", new Blob(["-----BEGIN CERTIFICATE-----\n"]), "ignored-name.pem");
-    const upload = await cerberus(stack, "/v1/secure-file/app/demo/certs/server.pem", token, { method: "POST", body: form });
+    const upload = await cerberus(stack, "/v1/secure-file/app/demo/certs/server.pem", token, {
+      method: "POST",
+      body: form,
+    });
     assert.equal(upload.status, 204);
     const read = await cerberus(stack, "/v1/secure-file/app/demo/certs/server.pem", token);
     assert.equal(read.headers.get("content-disposition"), 'attachment; filename="server.pem"');
@@ -223,15 +270,28 @@ describe("secrets", () => {
     const listing = await json(await cerberus(stack, "/v1/secure-files/app/demo/", token));
     assert.equal(listing["total_file_count"], 1);
     assert.deepEqual(Object.keys(listing["secure_file_summaries"][0]).sort(), [
-      "created_by", "created_ts", "last_updated_by", "last_updated_ts", "name", "path", "sdbox_id", "size_in_bytes",
+      "created_by",
+      "created_ts",
+      "last_updated_by",
+      "last_updated_ts",
+      "name",
+      "path",
+      "sdbox_id",
+      "size_in_bytes",
     ]);
     assert.equal(listing["secure_file_summaries"][0]["path"], "app/demo/certs/server.pem");
     const clash = await write(token, "app/demo/certs/server.pem", { a: "b" });
     assert.deepEqual(codes(await json(clash)), [99235]);
     const noPart = new FormData();
     noPart.append("other", "x");
-    assert.deepEqual(codes(await json(await cerberus(stack, "/v1/secure-file/app/demo/f", token, { method: "POST", body: noPart }))), [99999]);
-    assert.equal((await cerberus(stack, "/v1/secure-file/app/demo/certs/server.pem", token, { method: "DELETE" })).status, 204);
+    assert.deepEqual(
+      codes(await json(await cerberus(stack, "/v1/secure-file/app/demo/f", token, { method: "POST", body: noPart }))),
+      [99999],
+    );
+    assert.equal(
+      (await cerberus(stack, "/v1/secure-file/app/demo/certs/server.pem", token, { method: "DELETE" })).status,
+      204,
+    );
     const gone = await cerberus(stack, "/v1/secure-file/app/demo/certs/server.pem", token);
     assert.equal(gone.status, 404);
     assert.deepEqual(codes(await json(gone)), [99996]);
@@ -250,7 +310,12 @@ describe("SDB, category and role endpoints", () => {
     const app = categories.find((c) => c["path"] === "app")?.["id"];
     const created = await cerberus(stack, "/v2/safe-deposit-box", token, {
       method: "POST",
-      body: JSON.stringify({ name: "Payments API", category_id: app, owner: "demo-owners", iam_principal_permissions: [] }),
+      body: JSON.stringify({
+        name: "Payments API",
+        category_id: app,
+        owner: "demo-owners",
+        iam_principal_permissions: [],
+      }),
     });
     assert.equal(created.status, 201);
     const sdb = await json(created);
@@ -275,11 +340,17 @@ describe("SDB, category and role endpoints", () => {
     });
     assert.equal(updated.status, 200);
     assert.equal((await json(updated))["iam_principal_permissions"][0]["role_id"], roleId("write"));
-    const iamWrite = await cerberus(stack, "/v1/secret/app/payments-api/key", iamToken, { method: "POST", body: JSON.stringify({ k: "v" }) });
+    const iamWrite = await cerberus(stack, "/v1/secret/app/payments-api/key", iamToken, {
+      method: "POST",
+      body: JSON.stringify({ k: "v" }),
+    });
     assert.equal(iamWrite.status, 204);
     const visible = (await json(await cerberus(stack, "/v2/safe-deposit-box", iamToken))) as unknown as Json[];
     assert.deepEqual(visible.map((s) => s["path"]).sort(), ["app/demo/", "app/payments-api/"]);
-    assert.equal((await cerberus(stack, `/v2/safe-deposit-box/${sdb["id"]}`, iamToken, { method: "DELETE" })).status, 403);
+    assert.equal(
+      (await cerberus(stack, `/v2/safe-deposit-box/${sdb["id"]}`, iamToken, { method: "DELETE" })).status,
+      403,
+    );
     assert.equal((await cerberus(stack, `/v2/safe-deposit-box/${sdb["id"]}`, token, { method: "DELETE" })).status, 200);
     assert.equal((await cerberus(stack, `/v2/safe-deposit-box/${sdb["id"]}`, token)).status, 404);
   });

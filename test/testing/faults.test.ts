@@ -5,8 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ConnectionResetError, ManualClock, startLocalStack, type LocalStack } from "../../src/testing/mod.ts";
-import { cerberus, codes, imdsGet, json, kms, kmsAuthData, memoryStack, track, turns, until, userToken } from "./helpers.ts";
+import { ConnectionResetError, type LocalStack, ManualClock, startLocalStack } from "../../src/testing/mod.ts";
+import {
+  cerberus,
+  codes,
+  imdsGet,
+  json,
+  kms,
+  kmsAuthData,
+  memoryStack,
+  track,
+  turns,
+  until,
+  userToken,
+} from "./helpers.ts";
 
 describe("fault injection", () => {
   it("adds latency on the stack's clock and answers the next N requests with a status", async () => {
@@ -73,10 +85,17 @@ describe("fault injection", () => {
 
   it("scopes faults to a path and a method", async () => {
     const stack = memoryStack();
-    const handle = stack.faults.inject("cerberus", { kind: "status", status: 500 }, { path: "/v1/secret/", method: "GET", times: Infinity });
+    const handle = stack.faults.inject("cerberus", { kind: "status", status: 500 }, {
+      path: "/v1/secret/",
+      method: "GET",
+      times: Infinity,
+    });
     const token = await userToken(stack);
     assert.equal((await cerberus(stack, "/v1/secret/app/demo/config", token)).status, 500);
-    assert.equal((await cerberus(stack, "/v1/secret/app/demo/config", token, { method: "POST", body: "{}" })).status, 204);
+    assert.equal(
+      (await cerberus(stack, "/v1/secret/app/demo/config", token, { method: "POST", body: "{}" })).status,
+      204,
+    );
     stack.faults.inject("imds", { kind: "status", status: 404 }, { path: /^\/latest\/meta-data\/iam\// });
     assert.equal((await imdsGet(stack, "/latest/meta-data/placement/region")).status, 200);
     assert.equal((await imdsGet(stack, "/latest/meta-data/iam/info")).status, 404);
@@ -116,9 +135,14 @@ describe("fault injection", () => {
     stack.faults.inject("cerberus", { kind: "redirect" });
     await assert.rejects(stack.transport(new Request(`${stack.cerberus}/healthcheck`)), TypeError);
 
-    stack.faults.inject("cerberus", { kind: "redirect", location: `${stack.ecs}${stack.defaults.container.relativeUri}` });
+    stack.faults.inject("cerberus", {
+      kind: "redirect",
+      location: `${stack.ecs}${stack.defaults.container.relativeUri}`,
+    });
     const followed = await stack.transport(
-      new Request(`${stack.cerberus}/healthcheck`, { headers: { authorization: stack.defaults.container.authorizationToken ?? "" } }),
+      new Request(`${stack.cerberus}/healthcheck`, {
+        headers: { authorization: stack.defaults.container.authorizationToken ?? "" },
+      }),
     );
     assert.equal(followed.status, 401, "Authorization is dropped on a cross-origin redirect");
     assert.equal(followed.redirected, true);
@@ -145,7 +169,9 @@ describe("fault injection", () => {
     const stack = memoryStack();
     await assert.rejects(stack.transport(new Request("https://kms.us-west-2.amazonaws.com/")), TypeError);
     const routed = memoryStack({ routeAwsHostnames: true });
-    const response = await routed.transport(new Request("https://kms.us-west-2.amazonaws.com/", { method: "POST", body: "{}" }));
+    const response = await routed.transport(
+      new Request("https://kms.us-west-2.amazonaws.com/", { method: "POST", body: "{}" }),
+    );
     assert.equal((await json(response))["__type"], "MissingAuthenticationTokenException");
   });
 });
@@ -191,7 +217,12 @@ describe("the body fault", () => {
     assert.deepEqual([...text.headers], [["x-amzn-requestid", "req-1"]]);
     assert.equal(await text.text(), "{not json");
     const bytes = new Uint8Array([0xc3, 0x28, 0x00]);
-    stack.faults.inject("kms", { kind: "body", status: 500, body: bytes, headers: { "content-type": "application/x-amz-json-1.1" } });
+    stack.faults.inject("kms", {
+      kind: "body",
+      status: 500,
+      body: bytes,
+      headers: { "content-type": "application/x-amz-json-1.1" },
+    });
     const binary = await stack.transport(`${stack.kms}/`, { method: "POST", body: "{}" });
     assert.equal(binary.status, 500);
     assert.equal(binary.headers.get("content-type"), "application/x-amz-json-1.1");

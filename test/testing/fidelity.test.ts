@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { DecryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { fromInstanceMetadata } from "@aws-sdk/credential-provider-imds";
 import CerberusClient from "cerberus-node-client";
-import { startLocalStack, type AwsCredentials, type LocalStack } from "../../src/testing/mod.ts";
+import { type AwsCredentials, type LocalStack, startLocalStack } from "../../src/testing/mod.ts";
 
 const REGION = "us-west-2";
 
@@ -77,7 +77,11 @@ function kmsClient(stack: LocalStack, creds: AwsCredentials): KMSClient {
   return new KMSClient({
     region: REGION,
     endpoint: stack.kms,
-    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken },
+    credentials: {
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      sessionToken: creds.sessionToken,
+    },
     maxAttempts: 3,
   });
 }
@@ -117,7 +121,11 @@ describe("cerberus-node-client@4.0.0 against the served stack", () => {
     assert.deepEqual(await client.getSecureData("app/fidelity/service/db"), { user: "app", password: "s3cret" });
     assert.deepEqual(await client.listPathsForSecureData("app/fidelity/"), { keys: ["service/", "top"] });
     assert.deepEqual(await client.listPathsForSecureData("app/fidelity/service/"), { keys: ["api", "db"] });
-    assert.deepEqual(await client.listPathsForSecureData("app/fidelity/nothing/"), { keys: [] }, "404 on a partial path is an empty list");
+    assert.deepEqual(
+      await client.listPathsForSecureData("app/fidelity/nothing/"),
+      { keys: [] },
+      "404 on a partial path is an empty list",
+    );
     await client.writeSecureData("app/fidelity/top", { c: "d" });
     assert.deepEqual(await client.getSecureData("app/fidelity/top"), { c: "d" }, "a write replaces every key");
     await client.deleteSecureData("app/fidelity/top");
@@ -170,12 +178,19 @@ describe("@aws-sdk/client-kms against the stack's KMS", () => {
     const d = defaultsOf(stack);
     const client = kmsClient(stack, stack.seed.roleCredentials(d.roles.app.arn));
     try {
-      const out = await client.send(new DecryptCommand({ CiphertextBlob: b64decode(await authData(stack, d.roles.app.arn)) }));
+      const out = await client.send(
+        new DecryptCommand({ CiphertextBlob: b64decode(await authData(stack, d.roles.app.arn)) }),
+      );
       assert.match(out.KeyId ?? "", /^arn:aws:kms:us-west-2:999988887777:key\//);
       assert.equal(out.EncryptionAlgorithm, "SYMMETRIC_DEFAULT");
-      const payload = JSON.parse(new TextDecoder().decode(out.Plaintext)) as { client_token: string; lease_duration: number };
+      const payload = JSON.parse(new TextDecoder().decode(out.Plaintext)) as {
+        client_token: string;
+        lease_duration: number;
+      };
       assert.equal(payload.lease_duration, 3600);
-      const secret = await fetch(`${stack.cerberus}/v1/secret/${d.secretPath}`, { headers: { "x-cerberus-token": payload.client_token } });
+      const secret = await fetch(`${stack.cerberus}/v1/secret/${d.secretPath}`, {
+        headers: { "x-cerberus-token": payload.client_token },
+      });
       assert.equal(secret.status, 200);
     } finally {
       client.destroy();
@@ -190,9 +205,13 @@ describe("@aws-sdk/client-kms against the stack's KMS", () => {
     const forged = kmsClient(stack, { accessKeyId: "ASIAFORGEDFORGED0000", secretAccessKey: "x", sessionToken: "y" });
     try {
       await assert.rejects(other.send(new DecryptCommand({ CiphertextBlob: blob })), { name: "AccessDeniedException" });
-      await assert.rejects(forged.send(new DecryptCommand({ CiphertextBlob: blob })), { name: "UnrecognizedClientException" });
+      await assert.rejects(forged.send(new DecryptCommand({ CiphertextBlob: blob })), {
+        name: "UnrecognizedClientException",
+      });
       blob[blob.length - 2] = (blob[blob.length - 2] ?? 0) ^ 0xff;
-      await assert.rejects(app.send(new DecryptCommand({ CiphertextBlob: blob })), { name: "InvalidCiphertextException" });
+      await assert.rejects(app.send(new DecryptCommand({ CiphertextBlob: blob })), {
+        name: "InvalidCiphertextException",
+      });
     } finally {
       app.destroy();
       other.destroy();
@@ -253,7 +272,9 @@ describe("@aws-sdk/credential-provider-imds against the stack's instance metadat
     const d = defaultsOf(stack);
     const client = kmsClient(stack, creds);
     try {
-      const out = await client.send(new DecryptCommand({ CiphertextBlob: b64decode(await authData(stack, d.roles.app.arn)) }));
+      const out = await client.send(
+        new DecryptCommand({ CiphertextBlob: b64decode(await authData(stack, d.roles.app.arn)) }),
+      );
       assert.ok(out.Plaintext);
     } finally {
       client.destroy();
@@ -275,6 +296,9 @@ describe("@aws-sdk/credential-provider-imds against the stack's instance metadat
 
   it("does not fall back on a 400 from the token PUT", async () => {
     stack.faults.inject("imds", { kind: "status", status: 400 }, { path: "/latest/api/token" });
-    await assert.rejects(fromInstanceMetadata({ timeout: 1000, maxRetries: 0 })(), /EC2 Metadata token request returned error/);
+    await assert.rejects(
+      fromInstanceMetadata({ timeout: 1000, maxRetries: 0 })(),
+      /EC2 Metadata token request returned error/,
+    );
   });
 });

@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { AwsV4Signer } from "aws4fetch";
-import { createLocalStack, type AwsCredentials, type LocalStack, type LocalStackOptions } from "../../src/testing/mod.ts";
+import {
+  type AwsCredentials,
+  createLocalStack,
+  type LocalStack,
+  type LocalStackOptions,
+} from "../../src/testing/mod.ts";
 
 /** The form body of an STS GetCallerIdentity call. */
 export const GET_CALLER_IDENTITY = "Action=GetCallerIdentity&Version=2011-06-15";
@@ -26,7 +31,9 @@ export function b64decode(text: string): Uint8Array {
 }
 
 /** An in-memory stack with the default seed applied. */
-export function memoryStack(options: LocalStackOptions = {}): LocalStack & { defaults: NonNullable<LocalStack["defaults"]> } {
+export function memoryStack(
+  options: LocalStackOptions = {},
+): LocalStack & { defaults: NonNullable<LocalStack["defaults"]> } {
   const stack = createLocalStack(options);
   assert.ok(stack.defaults);
   return stack as LocalStack & { defaults: NonNullable<LocalStack["defaults"]> };
@@ -58,7 +65,9 @@ export async function kms(
     datetime: amzDate(options.at ?? stack.clock.now()),
   });
   const signed = await signer.sign();
-  return stack.transport(new Request(signed.url, { method: "POST", headers: signed.headers, body: signed.body as string }));
+  return stack.transport(
+    new Request(signed.url, { method: "POST", headers: signed.headers, body: signed.body as string }),
+  );
 }
 
 /** The headers of a GetCallerIdentity signed for `host` (default: the regional STS host), as sent to Cerberus. */
@@ -99,7 +108,12 @@ export async function kmsAuthData(stack: LocalStack, arn: string, region = REGIO
 }
 
 /** A Cerberus API call with an optional `X-Cerberus-Token`. */
-export function cerberus(stack: LocalStack, path: string, token: string | undefined, init: RequestInit = {}): Promise<Response> {
+export function cerberus(
+  stack: LocalStack,
+  path: string,
+  token: string | undefined,
+  init: RequestInit = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (token !== undefined) headers.set("x-cerberus-token", token);
   return stack.transport(new Request(`${stack.cerberus}${path}`, { ...init, headers }));
@@ -111,7 +125,11 @@ export function codes(body: Json): number[] {
 }
 
 /** A user token of the default seed's user (or of the given credentials). */
-export async function userToken(stack: ReturnType<typeof memoryStack>, username?: string, password?: string): Promise<string> {
+export async function userToken(
+  stack: ReturnType<typeof memoryStack>,
+  username?: string,
+  password?: string,
+): Promise<string> {
   const user = stack.defaults.user;
   const response = await stack.transport(
     new Request(`${stack.cerberus}/v2/auth/user`, {
@@ -126,7 +144,10 @@ export async function userToken(stack: ReturnType<typeof memoryStack>, username?
 /** An IMDSv2 session token with this TTL (seconds). */
 export async function imdsToken(stack: LocalStack, ttl = "21600"): Promise<string> {
   const response = await stack.transport(
-    new Request(`${stack.imds}/latest/api/token`, { method: "PUT", headers: { "x-aws-ec2-metadata-token-ttl-seconds": ttl } }),
+    new Request(`${stack.imds}/latest/api/token`, {
+      method: "PUT",
+      headers: { "x-aws-ec2-metadata-token-ttl-seconds": ttl },
+    }),
   );
   assert.equal(response.status, 200);
   return response.text();
@@ -140,7 +161,9 @@ export async function imdsGet(stack: LocalStack, path: string, token?: string): 
 
 /** The instance's credentials for `role`, read over IMDSv2. */
 export async function instanceCredentials(stack: LocalStack, role: string): Promise<AwsCredentials> {
-  const body = await json(await imdsGet(stack, `/latest/meta-data/iam/security-credentials/${role}`, await imdsToken(stack)));
+  const body = await json(
+    await imdsGet(stack, `/latest/meta-data/iam/security-credentials/${role}`, await imdsToken(stack)),
+  );
   return { accessKeyId: body["AccessKeyId"], secretAccessKey: body["SecretAccessKey"], sessionToken: body["Token"] };
 }
 

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  REGION,
   b64decode,
   cerberus,
   codes,
@@ -17,6 +16,7 @@ import {
   kms,
   kmsAuthData,
   memoryStack,
+  REGION,
 } from "./helpers.ts";
 
 describe("KMS auth (the seed's sequence)", () => {
@@ -87,13 +87,20 @@ describe("KMS auth (the seed's sequence)", () => {
     const tampered = await kms(stack, app, "Decrypt", { CiphertextBlob: btoa(String.fromCharCode(...blob)) });
     assert.equal((await json(tampered))["__type"], "InvalidCiphertextException");
 
-    const wrongKey = await kms(stack, app, "Decrypt", { CiphertextBlob: auth, KeyId: "11111111-2222-3333-4444-555555555555" });
+    const wrongKey = await kms(stack, app, "Decrypt", {
+      CiphertextBlob: auth,
+      KeyId: "11111111-2222-3333-4444-555555555555",
+    });
     assert.equal((await json(wrongKey))["__type"], "IncorrectKeyException");
   });
 
   it("creates one key per (principal, region)", async () => {
     const app = stack.seed.roleCredentials(d.roles.app.arn);
-    const west = await json(await kms(stack, app, "Decrypt", { CiphertextBlob: (await json(await kmsAuthData(stack, d.roles.app.arn)))["auth_data"] }));
+    const west = await json(
+      await kms(stack, app, "Decrypt", {
+        CiphertextBlob: (await json(await kmsAuthData(stack, d.roles.app.arn)))["auth_data"],
+      }),
+    );
     const eastAuth = (await json(await kmsAuthData(stack, d.roles.app.arn, "us-east-1")))["auth_data"];
     const east = await json(await kms(stack, app, "Decrypt", { CiphertextBlob: eastAuth }, { region: "us-east-1" }));
     assert.match(east["KeyId"], /^arn:aws:kms:us-east-1:/);
@@ -130,14 +137,20 @@ describe("KMS auth (the seed's sequence)", () => {
     assert.equal(payload["metadata"]["aws_account_id"], "111122223333");
     assert.equal(payload["metadata"]["aws_iam_role_name"], "app-role");
     const bad = await stack.transport(
-      new Request(`${stack.cerberus}/v1/auth/iam-role`, { method: "POST", body: JSON.stringify({ account_id: "12", role_name: "x", region: "us-west-2" }) }),
+      new Request(`${stack.cerberus}/v1/auth/iam-role`, {
+        method: "POST",
+        body: JSON.stringify({ account_id: "12", role_name: "x", region: "us-west-2" }),
+      }),
     );
     assert.deepEqual(codes(await json(bad)), [99102]);
   });
 
   it("truncates a payload over 4096 bytes to _truncated metadata and policies", async () => {
     const local = memoryStack();
-    local.seed.tokenPolicies(local.defaults.roles.app.arn, Array.from({ length: 80 }, (_, i) => `policy-${i}-${"x".repeat(60)}`));
+    local.seed.tokenPolicies(
+      local.defaults.roles.app.arn,
+      Array.from({ length: 80 }, (_, i) => `policy-${i}-${"x".repeat(60)}`),
+    );
     const auth = (await json(await kmsAuthData(local, local.defaults.roles.app.arn)))["auth_data"];
     const app = local.seed.roleCredentials(local.defaults.roles.app.arn);
     const plain = await json(await kms(local, app, "Decrypt", { CiphertextBlob: auth }));
@@ -172,12 +185,19 @@ describe("KMS request checks", () => {
   it("rejects unknown keys, wrong secrets and missing session tokens", async () => {
     const app = stack.seed.roleCredentials(d.roles.app.arn);
     const blob = await authData();
-    const unknown = await kms(stack, { ...app, accessKeyId: "ASIAUNKNOWNUNKNOWN00" }, "Decrypt", { CiphertextBlob: blob });
+    const unknown = await kms(stack, { ...app, accessKeyId: "ASIAUNKNOWNUNKNOWN00" }, "Decrypt", {
+      CiphertextBlob: blob,
+    });
     assert.equal(unknown.status, 400);
     assert.equal((await json(unknown))["__type"], "UnrecognizedClientException");
     const wrongSecret = await kms(stack, { ...app, secretAccessKey: "wrong" }, "Decrypt", { CiphertextBlob: blob });
     assert.equal((await json(wrongSecret))["__type"], "InvalidSignatureException");
-    const noToken = await kms(stack, { accessKeyId: app.accessKeyId, secretAccessKey: app.secretAccessKey }, "Decrypt", { CiphertextBlob: blob });
+    const noToken = await kms(
+      stack,
+      { accessKeyId: app.accessKeyId, secretAccessKey: app.secretAccessKey },
+      "Decrypt",
+      { CiphertextBlob: blob },
+    );
     assert.equal((await json(noToken))["__type"], "UnrecognizedClientException");
     const unsigned = await stack.transport(new Request(`${stack.kms}/`, { method: "POST", body: "{}" }));
     assert.equal((await json(unsigned))["__type"], "MissingAuthenticationTokenException");
@@ -193,7 +213,10 @@ describe("KMS request checks", () => {
     const old = await kms(stack, app, "Decrypt", { CiphertextBlob: blob }, { at: now - 6 * 60_000 });
     const body = await json(old);
     assert.equal(body["__type"], "InvalidSignatureException");
-    assert.match(body["message"], /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/);
+    assert.match(
+      body["message"],
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
+    );
     const future = await json(await kms(stack, app, "Decrypt", { CiphertextBlob: blob }, { at: now + 6 * 60_000 }));
     assert.match(future["message"], /^Signature not yet current/);
 
@@ -227,15 +250,25 @@ describe("KMS request checks", () => {
     const keyId = (await json(await kms(stack, app, "Decrypt", { CiphertextBlob: await authData() })))["KeyId"];
     const denied = await kms(stack, app, "Encrypt", { KeyId: keyId, Plaintext: btoa("hi") });
     assert.equal((await json(denied))["__type"], "AccessDeniedException");
-    const encrypted = await json(await kms(stack, admin, "Encrypt", { KeyId: keyId, Plaintext: btoa("hi"), EncryptionContext: { a: "1" } }));
+    const encrypted = await json(
+      await kms(stack, admin, "Encrypt", { KeyId: keyId, Plaintext: btoa("hi"), EncryptionContext: { a: "1" } }),
+    );
     assert.equal(encrypted["KeyId"], keyId);
-    const mismatch = await kms(stack, app, "Decrypt", { CiphertextBlob: encrypted["CiphertextBlob"], EncryptionContext: { a: "2" } });
+    const mismatch = await kms(stack, app, "Decrypt", {
+      CiphertextBlob: encrypted["CiphertextBlob"],
+      EncryptionContext: { a: "2" },
+    });
     assert.equal((await json(mismatch))["__type"], "InvalidCiphertextException");
-    const matching = await json(await kms(stack, app, "Decrypt", { CiphertextBlob: encrypted["CiphertextBlob"], EncryptionContext: { a: "1" } }));
+    const matching = await json(
+      await kms(stack, app, "Decrypt", { CiphertextBlob: encrypted["CiphertextBlob"], EncryptionContext: { a: "1" } }),
+    );
     assert.equal(atob(matching["Plaintext"]), "hi");
     const tooBig = await kms(stack, admin, "Encrypt", { KeyId: keyId, Plaintext: btoa("x".repeat(4097)) });
     assert.equal((await json(tooBig))["__type"], "ValidationException");
-    const missing = await kms(stack, admin, "Encrypt", { KeyId: "00000000-0000-0000-0000-000000000000", Plaintext: btoa("hi") });
+    const missing = await kms(stack, admin, "Encrypt", {
+      KeyId: "00000000-0000-0000-0000-000000000000",
+      Plaintext: btoa("hi"),
+    });
     assert.equal((await json(missing))["__type"], "NotFoundException");
   });
 
@@ -243,16 +276,28 @@ describe("KMS request checks", () => {
     const blob = await authData();
     const app = stack.seed.roleCredentials(d.roles.app.arn);
     assert.ok(stack.seed.keyState(d.roles.app.arn, REGION, "Disabled"));
-    assert.equal((await json(await kms(stack, app, "Decrypt", { CiphertextBlob: blob })))["__type"], "DisabledException");
+    assert.equal(
+      (await json(await kms(stack, app, "Decrypt", { CiphertextBlob: blob })))["__type"],
+      "DisabledException",
+    );
     stack.seed.keyState(d.roles.app.arn, REGION, "PendingDeletion");
-    assert.equal((await json(await kms(stack, app, "Decrypt", { CiphertextBlob: blob })))["__type"], "KMSInvalidStateException");
+    assert.equal(
+      (await json(await kms(stack, app, "Decrypt", { CiphertextBlob: blob })))["__type"],
+      "KMSInvalidStateException",
+    );
     const reissued = await authData();
-    assert.equal((await kms(stack, app, "Decrypt", { CiphertextBlob: reissued })).status, 200, "Cerberus re-provisions an unusable key");
+    assert.equal(
+      (await kms(stack, app, "Decrypt", { CiphertextBlob: reissued })).status,
+      200,
+      "Cerberus re-provisions an unusable key",
+    );
   });
 
   it("refuses a signature scoped to another service or region than the host", async () => {
     const app = stack.seed.roleCredentials(d.roles.app.arn);
-    const unknownRegion = await kms(stack, app, "Decrypt", { CiphertextBlob: await authData() }, { region: "mars-north-1" });
+    const unknownRegion = await kms(stack, app, "Decrypt", { CiphertextBlob: await authData() }, {
+      region: "mars-north-1",
+    });
     assert.equal((await json(unknownRegion))["__type"], "InvalidSignatureException");
   });
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Clock } from "../../src/clock.ts";
 import type { HttpTransport, TransportResponse } from "../../src/transport.ts";
-import { createLocalStack, ManualClock, startLocalStack, type LocalStack } from "../../src/testing/mod.ts";
+import { createLocalStack, type LocalStack, ManualClock, startLocalStack } from "../../src/testing/mod.ts";
 import { cerberus, codes, json, memoryStack, track, until, userToken } from "./helpers.ts";
 
 /** Reads a transport response's body, stream or async iterable, as text. */
@@ -60,7 +60,9 @@ describe("the served stack on 127.0.0.1", () => {
   it("shares state between the sockets and the in-memory transport", async () => {
     const token = await (async () => {
       const response = await fetch(`${stack.cerberus}/v2/auth/user`, {
-        headers: { authorization: `Basic ${btoa(`${stack.defaults?.user.username}:${stack.defaults?.user.password}`)}` },
+        headers: {
+          authorization: `Basic ${btoa(`${stack.defaults?.user.username}:${stack.defaults?.user.password}`)}`,
+        },
       });
       return ((await json(response))["data"]["client_token"]["client_token"]) as string;
     })();
@@ -89,7 +91,9 @@ describe("the served stack on 127.0.0.1", () => {
       method: "PUT",
       headers: { "x-aws-ec2-metadata-token-ttl-seconds": "60" },
     })).text();
-    const region = await fetch(`${stack.imds}/latest/meta-data/placement/region`, { headers: { "x-aws-ec2-metadata-token": token } });
+    const region = await fetch(`${stack.imds}/latest/meta-data/placement/region`, {
+      headers: { "x-aws-ec2-metadata-token": token },
+    });
     assert.equal(await region.text(), "us-west-2");
     const login = await fetch(`${stack.cerberus}/v2/auth/user`, {
       headers: { authorization: `Basic ${btoa(`${stack.defaults?.user.username}:${stack.defaults?.user.password}`)}` },
@@ -126,7 +130,11 @@ describe("a stack that was closed", () => {
 describe("request log", () => {
   it("records method, path, status and client header without query strings", async () => {
     const stack = memoryStack();
-    await stack.transport(new Request(`${stack.cerberus}/v1/secret/app/demo/config?list=true`, { headers: { "x-cerberus-client": "test/1.0" } }));
+    await stack.transport(
+      new Request(`${stack.cerberus}/v1/secret/app/demo/config?list=true`, {
+        headers: { "x-cerberus-client": "test/1.0" },
+      }),
+    );
     const [entry] = stack.requests.entries("cerberus");
     assert.deepEqual(
       { method: entry?.method, path: entry?.path, status: entry?.status, client: entry?.client },
@@ -156,7 +164,12 @@ describe("the in-memory transport", () => {
     });
     assert.equal(await bodyText(region), "us-west-2");
     const bytes = new TextEncoder().encode("{}");
-    const kms = await transport(`${stack.kms}/`, { method: "POST", headers: { "content-type": "application/x-amz-json-1.1" }, body: bytes, redirect: "manual" });
+    const kms = await transport(`${stack.kms}/`, {
+      method: "POST",
+      headers: { "content-type": "application/x-amz-json-1.1" },
+      body: bytes,
+      redirect: "manual",
+    });
     assert.equal(JSON.parse(await bodyText(kms))["__type"], "MissingAuthenticationTokenException");
   });
 
@@ -166,7 +179,9 @@ describe("the in-memory transport", () => {
     assert.equal(await (await stack.transport(new URL("/healthcheck", stack.cerberus))).text(), "OK");
     assert.equal(await (await stack.transport(`${stack.cerberus}/healthcheck`)).text(), "OK");
     const token = await userToken(stack);
-    const viaInit = await stack.transport(`${stack.cerberus}/v1/secret/app/demo/config`, { headers: { "x-cerberus-token": token } });
+    const viaInit = await stack.transport(`${stack.cerberus}/v1/secret/app/demo/config`, {
+      headers: { "x-cerberus-token": token },
+    });
     assert.equal(viaInit.status, 200);
     const overridden = await stack.transport(new Request(`${stack.cerberus}/healthcheck`), { method: "DELETE" });
     assert.equal(overridden.status, 405, "init overrides the Request, as with fetch");
@@ -186,7 +201,11 @@ describe("the in-memory transport", () => {
 
   it("rejects unknown hosts with a TypeError whose cause is ENOTFOUND, and aborts with the signal's reason", async () => {
     const stack = memoryStack();
-    const error = await stack.transport("http://nowhere.stack.test/", { method: "GET", headers: {}, redirect: "manual" }).then(
+    const error = await stack.transport("http://nowhere.stack.test/", {
+      method: "GET",
+      headers: {},
+      redirect: "manual",
+    }).then(
       () => assert.fail("expected a rejection"),
       (e: unknown) => e,
     );
@@ -194,7 +213,12 @@ describe("the in-memory transport", () => {
     assert.equal((error.cause as { code?: string }).code, "ENOTFOUND");
     const reason = new Error("stop");
     await assert.rejects(
-      stack.transport(`${stack.cerberus}/healthcheck`, { method: "GET", headers: {}, redirect: "manual", signal: AbortSignal.abort(reason) }),
+      stack.transport(`${stack.cerberus}/healthcheck`, {
+        method: "GET",
+        headers: {},
+        redirect: "manual",
+        signal: AbortSignal.abort(reason),
+      }),
       (e: unknown) => e === reason,
     );
   });
@@ -246,4 +270,3 @@ describe("the clock option", () => {
     }
   });
 });
-

@@ -7,17 +7,17 @@ import { describe, it } from "node:test";
 import { AwsV4Signer } from "aws4fetch";
 import type { AwsCredentials } from "../../src/testing/mod.ts";
 import {
-  GET_CALLER_IDENTITY,
-  REGION,
   amzDate,
   b64decode,
   cerberus,
   codes,
+  GET_CALLER_IDENTITY,
   instanceCredentials,
   json,
   kms,
   kmsAuthData,
   memoryStack,
+  REGION,
   stsIdentityHeaders,
   stsLogin,
 } from "./helpers.ts";
@@ -33,7 +33,10 @@ describe("STS auth", () => {
     const body = await json(response);
     assert.equal(body["lease_duration"], 3600);
     assert.equal(body["renewable"], false);
-    assert.equal(body["metadata"]["aws_iam_principal_arn"], "arn:aws:sts::111122223333:assumed-role/app-role/i-0123456789abcdef0");
+    assert.equal(
+      body["metadata"]["aws_iam_principal_arn"],
+      "arn:aws:sts::111122223333:assumed-role/app-role/i-0123456789abcdef0",
+    );
     assert.equal(body["metadata"]["is_iam_principal"], "true");
     const secret = await cerberus(stack, `/v1/secret/${d.secretPath}`, body["client_token"]);
     assert.equal(secret.status, 200);
@@ -66,7 +69,10 @@ describe("STS auth", () => {
 
   it("accepts the 15-minute window and the .cn host of China regions", async () => {
     const creds = stack.seed.roleCredentials(d.roles.app.arn);
-    assert.equal((await stsLogin(stack, await stsIdentityHeaders(creds, { at: Date.now() - 14 * 60_000 }))).status, 200);
+    assert.equal(
+      (await stsLogin(stack, await stsIdentityHeaders(creds, { at: Date.now() - 14 * 60_000 }))).status,
+      200,
+    );
     const cn = await stsIdentityHeaders(creds, { region: "cn-north-1", host: "sts.cn-north-1.amazonaws.com.cn" });
     assert.equal((await stsLogin(stack, cn)).status, 200);
   });
@@ -137,7 +143,9 @@ describe("the STS service", () => {
       region: REGION,
     });
     const signed = await signer.sign();
-    return stack.transport(new Request(signed.url, { method: "POST", headers: signed.headers, body: signed.body as string }));
+    return stack.transport(
+      new Request(signed.url, { method: "POST", headers: signed.headers, body: signed.body as string }),
+    );
   }
 
   it("answers GetCallerIdentity in XML by default and JSON on request", async () => {
@@ -176,7 +184,11 @@ describe("the STS service", () => {
     const asJson = await json(await post(form(d.webIdentityToken), "application/json"));
     const credentials = asJson["AssumeRoleWithWebIdentityResponse"]["AssumeRoleWithWebIdentityResult"]["Credentials"];
     assert.equal(typeof credentials["Expiration"], "number");
-    const issued = { accessKeyId: credentials["AccessKeyId"], secretAccessKey: credentials["SecretAccessKey"], sessionToken: credentials["SessionToken"] };
+    const issued = {
+      accessKeyId: credentials["AccessKeyId"],
+      secretAccessKey: credentials["SecretAccessKey"],
+      sessionToken: credentials["SessionToken"],
+    };
     assert.equal((await stsLogin(stack, await stsIdentityHeaders(issued))).status, 200);
     const invalid = await post(form("not-a-token"), "application/json");
     assert.equal(invalid.status, 400);

@@ -34,28 +34,55 @@ describe("the single file under bundlers, unconfigured", { timeout: 120_000 }, (
 
   for (const platform of ["browser", "neutral"] as const) {
     it(`esbuild --platform=${platform}`, async () => {
-      const result = await esbuild.build({ entryPoints: [join(dir, "use.mjs")], bundle: true, platform, write: false, logLevel: "silent", metafile: true });
+      const result = await esbuild.build({
+        entryPoints: [join(dir, "use.mjs")],
+        bundle: true,
+        platform,
+        write: false,
+        logLevel: "silent",
+        metafile: true,
+      });
       assert.deepEqual(result.errors, []);
       assert.deepEqual(result.warnings, []);
       // The graph is the two files and nothing else: no package, no built-in.
-      assert.deepEqual(Object.keys(result.metafile.inputs).map((p) => p.split("/").pop()).sort(), ["cerberus-edge.vendor.mjs", "use.mjs"]);
+      assert.deepEqual(Object.keys(result.metafile.inputs).map((p) => p.split("/").pop()).sort(), [
+        "cerberus-edge.vendor.mjs",
+        "use.mjs",
+      ]);
     });
   }
 
   it("webpack --target=web", async () => {
     const stats = await new Promise<webpack.Stats>((resolve, reject) => {
       webpack(
-        { mode: "production", target: "web", context: dir, entry: "./use.mjs", output: { path: join(dir, "webpack") }, infrastructureLogging: { level: "none" } },
+        {
+          mode: "production",
+          target: "web",
+          context: dir,
+          entry: "./use.mjs",
+          output: { path: join(dir, "webpack") },
+          infrastructureLogging: { level: "none" },
+        },
         (error, result) => (error || !result ? reject(error) : resolve(result)),
       );
     });
     const info = stats.toJson({ errors: true, warnings: true });
     assert.deepEqual(info.errors, []);
-    assert.deepEqual((info.warnings ?? []).filter((w) => !/performance|size limit|asset size/i.test(String(w.message))), []);
+    assert.deepEqual(
+      (info.warnings ?? []).filter((w) => !/performance|size limit|asset size/i.test(String(w.message))),
+      [],
+    );
   });
 
   it("mod.ts bundles for the browser with no node: module in its graph", async () => {
-    const result = await esbuild.build({ entryPoints: [join(root, "mod.ts")], bundle: true, platform: "browser", write: false, logLevel: "silent", metafile: true });
+    const result = await esbuild.build({
+      entryPoints: [join(root, "mod.ts")],
+      bundle: true,
+      platform: "browser",
+      write: false,
+      logLevel: "silent",
+      metafile: true,
+    });
     assert.deepEqual(result.errors, []);
     const inputs = Object.keys(result.metafile.inputs);
     assert.ok(inputs.some((p) => p.endsWith("src/runtime/node.ts")));

@@ -3,7 +3,13 @@
  * static credentials, all taken from bindings, then a secret read. The library's entry is passed
  * in, so the same handler runs on the pure core (`src/core.ts`) and on `mod.ts` (detection).
  */
-import type { AuthProvider, CerberusClient, CerberusClientOptions, KmsAuthOptions, RuntimeEnvironment } from "../../src/core.ts";
+import type {
+  AuthProvider,
+  CerberusClient,
+  CerberusClientOptions,
+  KmsAuthOptions,
+  RuntimeEnvironment,
+} from "../../src/core.ts";
 
 /** The Worker's bindings (plain-text vars and secrets). */
 export interface WorkerEnv {
@@ -64,7 +70,9 @@ export function worker(lib: Library): { fetch(request: Request, env: WorkerEnv):
         return Response.json({ ok: true, ...facts, data, principal: me.principal, method: me.method });
       } catch (error) {
         const e = error as { name?: string; code?: string; message?: string };
-        return Response.json({ ok: false, ...facts, error: { name: e.name, code: e.code, message: e.message } }, { status: 500 });
+        return Response.json({ ok: false, ...facts, error: { name: e.name, code: e.code, message: e.message } }, {
+          status: 500,
+        });
       }
     },
   };

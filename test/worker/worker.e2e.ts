@@ -17,11 +17,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare, Response as MiniflareResponse, type Request as MiniflareRequest } from "miniflare";
+import { Miniflare, type Request as MiniflareRequest, Response as MiniflareResponse } from "miniflare";
 import { build, type Options } from "tsup";
 import tsupConfig from "../../tsup.config.ts";
 
-import { startLocalStack, type LocalStack } from "../../src/testing/mod.ts";
+import { type LocalStack, startLocalStack } from "../../src/testing/mod.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const COMPATIBILITY_DATE = "2025-09-01";
@@ -84,7 +84,14 @@ interface Outbound {
   forwarded: boolean;
 }
 
-const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive", "accept-encoding"]);
+const HOP_BY_HOP = new Set([
+  "host",
+  "connection",
+  "content-length",
+  "transfer-encoding",
+  "keep-alive",
+  "accept-encoding",
+]);
 
 /** Forwards the Worker's subrequests to 127.0.0.1 only; anything else is refused, never sent. */
 function loopbackGuard(log: Outbound[]) {
@@ -190,7 +197,12 @@ describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 },
   after(async () => {
     await stack?.close();
     // Miniflare's dispose() never settles when startup failed: do not let that hang the run.
-    if (mf) await Promise.race([mf.dispose().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    if (mf) {
+      await Promise.race([
+        mf.dispose().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
+    }
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
 

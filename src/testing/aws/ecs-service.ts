@@ -59,12 +59,22 @@ export function createEcsService(options: EcsServiceOptions): FetchHandler {
   const handle = (request: Request): Response => {
     const now = options.now();
     const dated = { date: httpDate(now) };
-    if (request.method !== "GET") return jsonResponse(405, { code: "MethodNotAllowed", message: "Only GET is supported" }, dated);
+    if (request.method !== "GET") {
+      return jsonResponse(405, { code: "MethodNotAllowed", message: "Only GET is supported" }, dated);
+    }
     const grant = options.containers.get(new URL(request.url).pathname);
-    if (!grant) return jsonResponse(400, { code: "InvalidIdInRequest", message: "CredentialsV2Request: Credentials not found" }, dated);
+    if (!grant) {
+      return jsonResponse(
+        400,
+        { code: "InvalidIdInRequest", message: "CredentialsV2Request: Credentials not found" },
+        dated,
+      );
+    }
     if (grant.authorizationToken !== undefined) {
       const sent = request.headers.get("authorization");
-      if (sent === null) return jsonResponse(401, { code: "AccessDenied", message: "Authorization header is missing" }, dated);
+      if (sent === null) {
+        return jsonResponse(401, { code: "AccessDenied", message: "Authorization header is missing" }, dated);
+      }
       if (!constantTimeEqual(sent, grant.authorizationToken)) {
         return jsonResponse(403, { code: "AccessDenied", message: "Authorization token is invalid" }, dated);
       }
@@ -73,7 +83,10 @@ export function createEcsService(options: EcsServiceOptions): FetchHandler {
     if (!role) return jsonResponse(500, { code: "InternalError", message: "Role no longer exists" }, dated);
     let credentials = issued.get(grant.path);
     if (!credentials || (credentials.expiration?.getTime() ?? 0) - now <= 15 * 60_000) {
-      credentials = options.identities.issueRoleSession(role, { sessionName: "ecs-task", ttlMs: options.ttlMs ?? 6 * 3_600_000 });
+      credentials = options.identities.issueRoleSession(role, {
+        sessionName: "ecs-task",
+        ttlMs: options.ttlMs ?? 6 * 3_600_000,
+      });
       issued.set(grant.path, credentials);
     }
     return jsonResponse(

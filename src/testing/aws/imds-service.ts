@@ -78,7 +78,9 @@ export function createImdsService(options: ImdsServiceOptions): FetchHandler {
       sessions.set(token, now + ttl * 1000);
       return reply(200, token, "text/plain", { "x-aws-ec2-metadata-token-ttl-seconds": String(ttl) });
     }
-    if (request.method !== "GET" && request.method !== "HEAD") return reply(405, "", "text/plain", { allow: "OPTIONS, GET, HEAD" });
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return reply(405, "", "text/plain", { allow: "OPTIONS, GET, HEAD" });
+    }
     const token = request.headers.get("x-aws-ec2-metadata-token");
     if (token !== null) {
       const expiresAt = sessions.get(token);
@@ -125,7 +127,8 @@ function metadataAt(
   credentials: (roleArn: string) => { credentials: AwsCredentials; issuedAt: number } | undefined,
 ): string | undefined {
   const roleNames = instance.roleArns.map((arn) => roleNameOf(arn) ?? "");
-  const profileArn = `arn:aws:iam::${instance.accountId}:instance-profile${instance.profilePath}${instance.profileName}`;
+  const profileArn =
+    `arn:aws:iam::${instance.accountId}:instance-profile${instance.profilePath}${instance.profileName}`;
   switch (path) {
     case "/latest":
     case "/latest/":
@@ -156,7 +159,12 @@ function metadataAt(
     case "/latest/meta-data/iam/info":
       if (!roleNames.length) return undefined;
       return JSON.stringify(
-        { Code: "Success", LastUpdated: isoSeconds(now), InstanceProfileArn: profileArn, InstanceProfileId: instance.profileId },
+        {
+          Code: "Success",
+          LastUpdated: isoSeconds(now),
+          InstanceProfileArn: profileArn,
+          InstanceProfileId: instance.profileId,
+        },
         null,
         2,
       );

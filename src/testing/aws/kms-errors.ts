@@ -54,7 +54,12 @@ export const KMS_ERROR_STATUS: Readonly<Record<KmsErrorType, number>> = {
 export const KMS_CONTENT_TYPE = "application/x-amz-json-1.1";
 
 /** A KMS error response `{"__type", "message"}` with the type's status, a request id and a `Date`. */
-export function kmsErrorResponse(type: KmsErrorType, message: string | undefined, nowMs: number, status?: number): Response {
+export function kmsErrorResponse(
+  type: KmsErrorType,
+  message: string | undefined,
+  nowMs: number,
+  status?: number,
+): Response {
   const body: Record<string, string> = { __type: type };
   if (message !== undefined) body["message"] = message;
   return new Response(JSON.stringify(body), {

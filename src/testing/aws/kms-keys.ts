@@ -87,7 +87,7 @@ export class KmsKeyStore {
       material,
     };
     let regional = this.#byRegion.get(region);
-    if (!regional) this.#byRegion.set(region, (regional = new Map()));
+    if (!regional) this.#byRegion.set(region, regional = new Map());
     regional.set(keyId, key);
     this.#byPrincipal.set(`${region} ${principalArn}`, key);
     return key;
@@ -125,7 +125,11 @@ export class KmsKeyStore {
     header.set(utf8Bytes(key.keyId), 1);
     const iv = crypto.getRandomValues(new Uint8Array(IV_LENGTH));
     const sealed = new Uint8Array(
-      await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(header, context) }, key.material, plaintext.slice()),
+      await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv, additionalData: aad(header, context) },
+        key.material,
+        plaintext.slice(),
+      ),
     );
     const blob = new Uint8Array(HEADER_LENGTH + IV_LENGTH + sealed.length);
     blob.set(header, 0);

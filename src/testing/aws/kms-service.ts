@@ -11,7 +11,7 @@ import type { AwsIdentityStore, CredentialRecord } from "./identity.ts";
 import { KMS_CONTENT_TYPE, kmsErrorResponse, type KmsErrorType } from "./kms-errors.ts";
 import type { EncryptionContext, KmsKey, KmsKeyStore } from "./kms-keys.ts";
 import { isKnownRegion, regionOfAwsHost } from "./regions.ts";
-import { verifySigV4, type SigV4Failure } from "./sigv4-verify.ts";
+import { type SigV4Failure, verifySigV4 } from "./sigv4-verify.ts";
 
 /** What the KMS service needs. */
 export interface KmsServiceOptions {
@@ -51,7 +51,9 @@ export function createKmsService(options: KmsServiceOptions): FetchHandler {
     }
     if (request.method !== "POST") return error("UnknownOperationException");
     const target = request.headers.get("x-amz-target");
-    if (target !== "TrentService.Decrypt" && target !== "TrentService.Encrypt") return error("UnknownOperationException");
+    if (target !== "TrentService.Decrypt" && target !== "TrentService.Encrypt") {
+      return error("UnknownOperationException");
+    }
     const text = utf8Text(read.bytes);
     const input = text === undefined ? undefined : parseJson(text);
     if (!isRecord(input)) return error("SerializationException", "Start of structure or map found where not expected.");
@@ -74,46 +76,73 @@ async function decrypt(keys: KmsKeyStore, call: KmsCall): Promise<Response> {
   const error = (type: KmsErrorType, message?: string) => kmsErrorResponse(type, message, call.now);
   const encoded = call.input["CiphertextBlob"];
   if (encoded === undefined || encoded === null) {
-    return error("ValidationException", "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null");
+    return error(
+      "ValidationException",
+      "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+    );
   }
   const blob = typeof encoded === "string" ? fromBase64(encoded) : undefined;
   if (blob === undefined) return error("SerializationException", "CiphertextBlob is not valid base64.");
   if (blob.length < 1 || blob.length > 6144) {
-    return error("ValidationException", "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length between 1 and 6144");
+    return error(
+      "ValidationException",
+      "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length between 1 and 6144",
+    );
   }
   const key = keys.keyOfBlob(call.region, blob);
   if (!key) return error("InvalidCiphertextException", FOREIGN_BLOB);
   const requestedKey = stringField(call.input, "KeyId");
   if (requestedKey !== undefined && keys.resolve(call.region, requestedKey) !== key) {
-    return error("IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.");
+    return error(
+      "IncorrectKeyException",
+      "The key ID in the request does not identify a CMK that can perform this operation.",
+    );
   }
-  if (!keys.mayDecrypt(key, call.caller)) return error("AccessDeniedException", denied(call.caller, "kms:Decrypt", key));
+  if (!keys.mayDecrypt(key, call.caller)) {
+    return error("AccessDeniedException", denied(call.caller, "kms:Decrypt", key));
+  }
   const stateError = keyStateError(key);
   if (stateError) return error(stateError[0], stateError[1]);
   const outcome = await keys.decrypt(key, blob, call.context);
   if (!outcome.ok) return error("InvalidCiphertextException");
-  return success(call.now, { KeyId: key.arn, Plaintext: toBase64(outcome.plaintext), EncryptionAlgorithm: "SYMMETRIC_DEFAULT" });
+  return success(call.now, {
+    KeyId: key.arn,
+    Plaintext: toBase64(outcome.plaintext),
+    EncryptionAlgorithm: "SYMMETRIC_DEFAULT",
+  });
 }
 
 async function encrypt(keys: KmsKeyStore, call: KmsCall): Promise<Response> {
   const error = (type: KmsErrorType, message?: string) => kmsErrorResponse(type, message, call.now);
   const keyId = stringField(call.input, "KeyId");
   if (keyId === undefined) {
-    return error("ValidationException", "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null");
+    return error(
+      "ValidationException",
+      "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null",
+    );
   }
   const encoded = call.input["Plaintext"];
   const plaintext = typeof encoded === "string" ? fromBase64(encoded) : undefined;
   if (plaintext === undefined) return error("SerializationException", "Plaintext is not valid base64.");
   if (plaintext.length < 1 || plaintext.length > 4096) {
-    return error("ValidationException", "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096");
+    return error(
+      "ValidationException",
+      "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096",
+    );
   }
   const key = keys.resolve(call.region, keyId);
   if (!key) return error("NotFoundException", `Key '${keyId}' does not exist`);
-  if (!keys.mayEncrypt(key, call.caller)) return error("AccessDeniedException", denied(call.caller, "kms:Encrypt", key));
+  if (!keys.mayEncrypt(key, call.caller)) {
+    return error("AccessDeniedException", denied(call.caller, "kms:Encrypt", key));
+  }
   const stateError = keyStateError(key);
   if (stateError) return error(stateError[0], stateError[1]);
   const blob = await keys.encrypt(key, plaintext, call.context);
-  return success(call.now, { CiphertextBlob: toBase64(blob), KeyId: key.arn, EncryptionAlgorithm: "SYMMETRIC_DEFAULT" });
+  return success(call.now, {
+    CiphertextBlob: toBase64(blob),
+    KeyId: key.arn,
+    EncryptionAlgorithm: "SYMMETRIC_DEFAULT",
+  });
 }
 
 function success(now: number, body: Record<string, string>): Response {

@@ -61,7 +61,10 @@ export async function verifySigV4(
   if (!authorization) return fail({ kind: "missing-auth", message: "Missing Authentication Token" });
   const match = AUTH_PATTERN.exec(authorization.trim());
   if (!match) {
-    return fail({ kind: "incomplete", message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters." });
+    return fail({
+      kind: "incomplete",
+      message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.",
+    });
   }
   const [, credential = "", signedHeaderList = "", signature = ""] = match;
   const scope = credential.split("/");
@@ -71,18 +74,30 @@ export async function verifySigV4(
   const [accessKeyId = "", scopeDate = "", region = "", service = ""] = scope;
   const signedHeaders = signedHeaderList.split(";");
   if (!signedHeaders.includes("host")) {
-    return fail({ kind: "incomplete", message: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization." });
+    return fail({
+      kind: "incomplete",
+      message: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    });
   }
   const amzDate = request.headers.get("x-amz-date");
   const signedAt = amzDate === null ? undefined : parseAmzDate(amzDate);
   if (amzDate === null || signedAt === undefined) {
-    return fail({ kind: "incomplete", message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header." });
+    return fail({
+      kind: "incomplete",
+      message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    });
   }
   if (service !== options.service) {
     return fail({ kind: "scope", message: `Credential should be scoped to correct service: '${options.service}'.` });
   }
   if (scopeDate !== amzDate.slice(0, 8)) {
-    return fail({ kind: "scope", message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.` });
+    return fail({
+      kind: "scope",
+      message:
+        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${
+          amzDate.slice(0, 8)
+        }', from '${amzDate}'.`,
+    });
   }
   const record = options.identities.lookup(accessKeyId);
   if (!record) return fail({ kind: "unknown-key", message: "The security token included in the request is invalid." });
@@ -96,7 +111,9 @@ export async function verifySigV4(
   const skewMessage = describeSkew(signedAt, options.now, options.maxSkewMs);
   if (skewMessage) return fail({ kind: "skew", message: skewMessage });
   const expected = await computeSignature(request, body, record, { region, service, signedAt, signedHeaders });
-  if (expected === undefined || !constantTimeEqual(expected, signature)) return fail({ kind: "mismatch", message: MISMATCH });
+  if (expected === undefined || !constantTimeEqual(expected, signature)) {
+    return fail({ kind: "mismatch", message: MISMATCH });
+  }
   return { ok: true, value: { credential: record, region, signedHeaders, signedAt } };
 }
 
@@ -116,10 +133,14 @@ export function formatAmzDate(ms: number): string {
 function describeSkew(signedAt: number, now: number, maxSkewMs: number): string | undefined {
   const minutes = Math.round(maxSkewMs / 60_000);
   if (signedAt < now - maxSkewMs) {
-    return `Signature expired: ${formatAmzDate(signedAt)} is now earlier than ${formatAmzDate(now - maxSkewMs)} (${formatAmzDate(now)} - ${minutes} min.)`;
+    return `Signature expired: ${formatAmzDate(signedAt)} is now earlier than ${formatAmzDate(now - maxSkewMs)} (${
+      formatAmzDate(now)
+    } - ${minutes} min.)`;
   }
   if (signedAt > now + maxSkewMs) {
-    return `Signature not yet current: ${formatAmzDate(signedAt)} is still later than ${formatAmzDate(now + maxSkewMs)} (${formatAmzDate(now)} + ${minutes} min.)`;
+    return `Signature not yet current: ${formatAmzDate(signedAt)} is still later than ${
+      formatAmzDate(now + maxSkewMs)
+    } (${formatAmzDate(now)} + ${minutes} min.)`;
   }
   return undefined;
 }

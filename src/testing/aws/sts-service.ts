@@ -6,11 +6,11 @@
  * @module
  */
 import { utf8Text } from "../encoding.ts";
-import { httpDate, readBody, xmlElement, type XmlContent } from "../http.ts";
+import { httpDate, readBody, type XmlContent, xmlElement } from "../http.ts";
 import type { FetchHandler, TimeSource } from "../types.ts";
 import type { AwsIdentityStore } from "./identity.ts";
 import { isKnownRegion, regionalStsHost, regionOfAwsHost } from "./regions.ts";
-import { verifySigV4, type SigV4Failure } from "./sigv4-verify.ts";
+import { type SigV4Failure, verifySigV4 } from "./sigv4-verify.ts";
 import type { WebIdentityRegistry } from "./web-identity.ts";
 
 /** What the STS service needs. */
@@ -30,7 +30,13 @@ const NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 const API_VERSION = "2011-06-15";
 
 /** An STS error, rendered as XML or JSON like the real service. */
-export function stsErrorResponse(code: string, message: string, status: number, asJson: boolean, nowMs: number): Response {
+export function stsErrorResponse(
+  code: string,
+  message: string,
+  status: number,
+  asJson: boolean,
+  nowMs: number,
+): Response {
   const requestId = crypto.randomUUID();
   const type = status >= 500 ? "Receiver" : "Sender";
   const headers = { "x-amzn-requestid": requestId, date: httpDate(nowMs) };
@@ -40,7 +46,9 @@ export function stsErrorResponse(code: string, message: string, status: number, 
       headers: { ...headers, "content-type": "application/json" },
     });
   }
-  const xml = `<ErrorResponse xmlns="${NAMESPACE}">${xmlElement("Error", { Type: type, Code: code, Message: message })}${xmlElement("RequestId", requestId)}</ErrorResponse>\n`;
+  const xml = `<ErrorResponse xmlns="${NAMESPACE}">${
+    xmlElement("Error", { Type: type, Code: code, Message: message })
+  }${xmlElement("RequestId", requestId)}</ErrorResponse>\n`;
   return new Response(xml, { status, headers: { ...headers, "content-type": "text/xml" } });
 }
 
@@ -61,9 +69,16 @@ export function createStsService(options: StsServiceOptions): FetchHandler {
     if (!params) return fail("MalformedQueryString", "The request could not be parsed.");
     const action = params.get("Action");
     const version = params.get("Version");
-    if (version !== null && version !== API_VERSION) return fail("InvalidAction", `Could not find operation ${action ?? ""} for version ${version}`);
+    if (version !== null && version !== API_VERSION) {
+      return fail("InvalidAction", `Could not find operation ${action ?? ""} for version ${version}`);
+    }
     if (action === "GetCallerIdentity") {
-      const verified = await verifySigV4(request, read.bytes, { service: "sts", identities: options.identities, now, maxSkewMs: STS_MAX_SKEW_MS });
+      const verified = await verifySigV4(request, read.bytes, {
+        service: "sts",
+        identities: options.identities,
+        now,
+        maxSkewMs: STS_MAX_SKEW_MS,
+      });
       if (!verified.ok) return signatureError(verified.failure, asJson, now);
       const hostRegion = regionOfAwsHost(new URL(request.url).hostname, "sts");
       const region = verified.value.region;
@@ -71,7 +86,12 @@ export function createStsService(options: StsServiceOptions): FetchHandler {
         return fail("SignatureDoesNotMatch", `Credential should be scoped to a valid region, not '${region}'.`, 403);
       }
       const caller = verified.value.credential;
-      return respond("GetCallerIdentity", { Arn: caller.callerArn, UserId: caller.userId, Account: caller.accountId }, asJson, now);
+      return respond(
+        "GetCallerIdentity",
+        { Arn: caller.callerArn, UserId: caller.userId, Account: caller.accountId },
+        asJson,
+        now,
+      );
     }
     if (action === "AssumeRoleWithWebIdentity") return assumeRoleWithWebIdentity(options, params, asJson, now);
     return fail("InvalidAction", `Could not find operation ${action ?? "(none)"} for version ${API_VERSION}`);
@@ -88,13 +108,19 @@ function assumeRoleWithWebIdentity(
   for (const name of ["RoleArn", "RoleSessionName", "WebIdentityToken"]) {
     if (!params.get(name)) {
       const member = name.charAt(0).toLowerCase() + name.slice(1);
-      return fail("ValidationError", `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+      return fail(
+        "ValidationError",
+        `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      );
     }
   }
   const roleArn = params.get("RoleArn") ?? "";
   const sessionName = params.get("RoleSessionName") ?? "";
   if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-    return fail("ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+    return fail(
+      "ValidationError",
+      "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    );
   }
   const durationText = params.get("DurationSeconds") ?? "3600";
   const duration = /^\d{1,6}$/.test(durationText) ? Number(durationText) : NaN;
@@ -102,7 +128,12 @@ function assumeRoleWithWebIdentity(
     return fail("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
   }
   const grant = options.webIdentities.get(params.get("WebIdentityToken") ?? "");
-  if (!grant) return fail("InvalidIdentityToken", "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.");
+  if (!grant) {
+    return fail(
+      "InvalidIdentityToken",
+      "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.",
+    );
+  }
   const role = options.identities.getRole(roleArn);
   if (!role || (grant.roleArns.length > 0 && !grant.roleArns.includes(roleArn))) {
     return fail("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403);
@@ -133,10 +164,12 @@ function respond(action: string, result: Record<string, ResultValue>, asJson: bo
   const headers = { "x-amzn-requestid": requestId, date: httpDate(now) };
   if (asJson) {
     const body = { [`${action}Response`]: { [`${action}Result`]: result, ResponseMetadata: { RequestId: requestId } } };
-    return new Response(JSON.stringify(body), { status: 200, headers: { ...headers, "content-type": "application/json" } });
+    return new Response(JSON.stringify(body), {
+      status: 200,
+      headers: { ...headers, "content-type": "application/json" },
+    });
   }
-  const xml =
-    `<${action}Response xmlns="${NAMESPACE}">` +
+  const xml = `<${action}Response xmlns="${NAMESPACE}">` +
     xmlElement(`${action}Result`, toXml(result)) +
     xmlElement("ResponseMetadata", { RequestId: requestId }) +
     `</${action}Response>\n`;
@@ -165,7 +198,13 @@ function requestParams(request: Request, body: Uint8Array): URLSearchParams | un
 function signatureError(failure: SigV4Failure, asJson: boolean, now: number): Response {
   switch (failure.kind) {
     case "missing-auth":
-      return stsErrorResponse("MissingAuthenticationToken", "Request is missing Authentication Token", 403, asJson, now);
+      return stsErrorResponse(
+        "MissingAuthenticationToken",
+        "Request is missing Authentication Token",
+        403,
+        asJson,
+        now,
+      );
     case "incomplete":
       return stsErrorResponse("IncompleteSignature", failure.message, 400, asJson, now);
     case "unknown-key":

@@ -67,5 +67,10 @@ export function pageFields(total: number, page: { limit: number; offset: number 
   offset: number;
 } {
   const hasNext = page.offset + page.limit < total;
-  return { has_next: hasNext, next_offset: hasNext ? page.offset + page.limit : null, limit: page.limit, offset: page.offset };
+  return {
+    has_next: hasNext,
+    next_offset: hasNext ? page.offset + page.limit : null,
+    limit: page.limit,
+    offset: page.offset,
+  };
 }

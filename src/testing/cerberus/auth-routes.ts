@@ -9,9 +9,9 @@ import { isKnownRegion } from "../aws/regions.ts";
 import { stsReplayUrl } from "../aws/sts-service.ts";
 import { fromBase64, toBase64, utf8Bytes, utf8Text } from "../encoding.ts";
 import { emptyResponse, isRecord, jsonResponse, parseJson, stringField } from "../http.ts";
-import { requireToken, readJsonObject, type RouteContext } from "./context.ts";
+import { readJsonObject, requireToken, type RouteContext } from "./context.ts";
 import { cerberusError } from "./errors.ts";
-import { tokenResponse, type TokenRecord } from "./tokens.ts";
+import { type TokenRecord, tokenResponse } from "./tokens.ts";
 import type { MfaDevice, UserRecord } from "./users.ts";
 
 /** The largest payload KMS can encrypt; bigger auth payloads are truncated. */
@@ -44,11 +44,21 @@ export async function kmsAuthV1(ctx: RouteContext): Promise<Response> {
   if (region === "") return cerberusError(99104);
   if (!isKnownRegion(region)) return cerberusError(99215);
   const arn = `arn:aws:iam::${accountId}:role/${roleName}`;
-  const metadata = { ...iamMetadata(ctx, arn), aws_region: region, aws_account_id: accountId, aws_iam_role_name: roleName };
+  const metadata = {
+    ...iamMetadata(ctx, arn),
+    aws_region: region,
+    aws_account_id: accountId,
+    aws_iam_role_name: roleName,
+  };
   return kmsAuthenticate(ctx, arn, region, metadata);
 }
 
-async function kmsAuthenticate(ctx: RouteContext, arn: string, region: string, metadata: Record<string, string>): Promise<Response> {
+async function kmsAuthenticate(
+  ctx: RouteContext,
+  arn: string,
+  region: string,
+  metadata: Record<string, string>,
+): Promise<Response> {
   const registered = ctx.deps.store.registeredPrincipalFor(arn);
   if (registered === undefined) return cerberusError(99216, `The role: ${arn} was not configured for any SDB`);
   if (!ctx.deps.identities.principalExists(registered)) {
@@ -58,7 +68,9 @@ async function kmsAuthenticate(ctx: RouteContext, arn: string, region: string, m
   const token = issueIamToken(ctx, registered, metadata);
   let payload = utf8Bytes(JSON.stringify(tokenResponse(token)));
   if (payload.length > KMS_SIZE_LIMIT) {
-    payload = utf8Bytes(JSON.stringify({ ...tokenResponse(token), metadata: { _truncated: "true" }, policies: ["_truncated"] }));
+    payload = utf8Bytes(
+      JSON.stringify({ ...tokenResponse(token), metadata: { _truncated: "true" }, policies: ["_truncated"] }),
+    );
   }
   const blob = await ctx.deps.keys.encrypt(key, payload);
   return jsonResponse(200, { auth_data: toBase64(blob) });
@@ -83,7 +95,9 @@ export async function stsAuth(ctx: RouteContext): Promise<Response> {
   let answer: { status: number; text: string } | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const response = await ctx.deps.sts(new Request(stsReplayUrl(region), { method: "POST", headers, body: GET_CALLER_IDENTITY }));
+      const response = await ctx.deps.sts(
+        new Request(stsReplayUrl(region), { method: "POST", headers, body: GET_CALLER_IDENTITY }),
+      );
       answer = { status: response.status, text: await response.text() };
       if (answer.status < 500) break;
     } catch {
@@ -141,7 +155,11 @@ function issueIamToken(ctx: RouteContext, registered: string, metadata: Record<s
   );
 }
 
-function issueUserToken(ctx: RouteContext, user: { username: string; groups: string[] }, refreshCount: number): TokenRecord {
+function issueUserToken(
+  ctx: RouteContext,
+  user: { username: string; groups: string[] },
+  refreshCount: number,
+): TokenRecord {
   const isAdmin = user.groups.includes(ctx.deps.config.adminGroup);
   return ctx.deps.tokens.issue(
     {
@@ -195,7 +213,12 @@ export function userAuth(ctx: RouteContext): Response {
 }
 
 function deviceJson(device: MfaDevice): Record<string, unknown> {
-  return { id: device.id, name: device.name, requires_trigger: device.kind !== "totp", is_push: device.kind === "push" };
+  return {
+    id: device.id,
+    name: device.name,
+    requires_trigger: device.kind !== "totp",
+    is_push: device.kind === "push",
+  };
 }
 
 /** `POST /v2/auth/mfa_check`: verifies a code, triggers an SMS or voice-call challenge, or sends a push. */
@@ -237,7 +260,10 @@ export function refreshUserToken(ctx: RouteContext): Response {
   if (token.refreshCount >= ctx.deps.config.maxRefreshCount) return cerberusError(99230);
   ctx.deps.tokens.revoke(token);
   const fresh = issueUserToken(ctx, { username: token.principal, groups: token.groups }, token.refreshCount + 1);
-  return jsonResponse(200, { status: "success", data: { username: token.principal, client_token: tokenResponse(fresh) } });
+  return jsonResponse(200, {
+    status: "success",
+    data: { username: token.principal, client_token: tokenResponse(fresh) },
+  });
 }
 
 /** `DELETE /v1/auth`: logout; the token is revoked. */

@@ -31,7 +31,8 @@ export const CERBERUS_ERRORS = {
   99231: { status: 403, message: "The requested resource is for User Principals only." },
   99235: {
     status: 400,
-    message: "Failed to update secret. The new value is of a different type than the current value (e.g. file vs. key/value map).",
+    message:
+      "Failed to update secret. The new value is of a different type than the current value (e.g. file vs. key/value map).",
   },
   99236: { status: 400, message: "One or more required headers are missing." },
   99237: {

@@ -69,7 +69,9 @@ export async function writeFile(ctx: RouteContext, encodedPath: string): Promise
   } catch {
     return cerberusError(99999, "Malformed multipart body.");
   }
-  if (part === null || typeof part === "string") return cerberusError(99999, "Required part 'file-content' is missing.");
+  if (part === null || typeof part === "string") {
+    return cerberusError(99999, "Required part 'file-content' is missing.");
+  }
   const bytes = new Uint8Array(await part.arrayBuffer());
   if (bytes.length > MAX_FILE_BYTES) return cerberusError(99999, "File too large.");
   const existing = ctx.deps.store.entry(auth.sdb.id, auth.subPath);

@@ -8,7 +8,7 @@ import { CERBERUS_PRINCIPAL_ARN } from "../aws/arn.ts";
 import { emptyResponse, isRecord, jsonResponse, stringField } from "../http.ts";
 import { callerOf, readJsonObject, requireToken, type RouteContext } from "./context.ts";
 import { cerberusError } from "./errors.ts";
-import { sdbSlug, type Audited, type Category, type SafeDepositBox, type SdbInput, type SdbRole } from "./store.ts";
+import { type Audited, type Category, type SafeDepositBox, type SdbInput, type SdbRole, sdbSlug } from "./store.ts";
 import type { TokenRecord } from "./tokens.ts";
 
 /** The JSON of an SDB, as `GET /v2/safe-deposit-box/<id>` returns it. */
@@ -62,7 +62,9 @@ export function listSdbs(ctx: RouteContext): Response {
   const token = requireToken(ctx);
   if (token instanceof Response) return token;
   const caller = callerOf(token);
-  const visible = ctx.deps.store.allSdbs().filter((s) => token.isAdmin || ctx.deps.store.roleOn(s, caller) !== undefined);
+  const visible = ctx.deps.store.allSdbs().filter((s) =>
+    token.isAdmin || ctx.deps.store.roleOn(s, caller) !== undefined
+  );
   return jsonResponse(200, visible.map((s) => ({ id: s.id, name: s.name, path: s.path, category_id: s.categoryId })));
 }
 
@@ -80,7 +82,9 @@ export async function createSdb(ctx: RouteContext): Promise<Response> {
   if (body instanceof Response) return body;
   const input = validateSdbInput(ctx, body, undefined);
   if (input instanceof Response) return input;
-  if (token.principalType === "USER" && !token.isAdmin && !token.groups.includes(input.owner)) return cerberusError(99994);
+  if (token.principalType === "USER" && !token.isAdmin && !token.groups.includes(input.owner)) {
+    return cerberusError(99994);
+  }
   const sdb = ctx.deps.store.createSdb(input, token.principal, ctx.nowTs);
   return jsonResponse(201, sdbJson(sdb), { location: `/v2/safe-deposit-box/${sdb.id}` });
 }
@@ -105,17 +109,27 @@ export function deleteSdb(ctx: RouteContext, id: string): Response {
   return emptyResponse(200);
 }
 
-function sdbWithRole(ctx: RouteContext, id: string, ownerOnly: boolean): { token: TokenRecord; sdb: SafeDepositBox } | Response {
+function sdbWithRole(
+  ctx: RouteContext,
+  id: string,
+  ownerOnly: boolean,
+): { token: TokenRecord; sdb: SafeDepositBox } | Response {
   const token = requireToken(ctx);
   if (token instanceof Response) return token;
   const sdb = ctx.deps.store.sdb(id);
   if (!sdb) return cerberusError(99996);
   const role = ctx.deps.store.roleOn(sdb, callerOf(token));
-  if (ownerOnly ? role !== "owner" && !token.isAdmin : role === undefined && !token.isAdmin) return cerberusError(99994);
+  if (ownerOnly ? role !== "owner" && !token.isAdmin : role === undefined && !token.isAdmin) {
+    return cerberusError(99994);
+  }
   return { token, sdb };
 }
 
-function validateSdbInput(ctx: RouteContext, body: Record<string, unknown>, existing: SafeDepositBox | undefined): SdbInput | Response {
+function validateSdbInput(
+  ctx: RouteContext,
+  body: Record<string, unknown>,
+  existing: SafeDepositBox | undefined,
+): SdbInput | Response {
   const store = ctx.deps.store;
   const name = stringField(body, "name")?.trim() ?? "";
   if (name === "" || sdbSlug(name) === "") return cerberusError(99208);
@@ -124,7 +138,9 @@ function validateSdbInput(ctx: RouteContext, body: Record<string, unknown>, exis
   if (!category) return cerberusError(99207);
   const owner = stringField(body, "owner")?.trim() ?? "";
   if (owner === "") return cerberusError(99209);
-  if (!existing && store.allSdbs().some((s) => s.path === `${category.path}/${sdbSlug(name)}/`)) return cerberusError(99210);
+  if (!existing && store.allSdbs().some((s) => s.path === `${category.path}/${sdbSlug(name)}/`)) {
+    return cerberusError(99210);
+  }
   const roleIds = new Set(store.roles.map((r) => r.id));
   const groups = body["user_group_permissions"] ?? [];
   const principals = body["iam_principal_permissions"] ?? [];

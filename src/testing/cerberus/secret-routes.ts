@@ -8,7 +8,7 @@ import { emptyResponse, jsonResponse, parseJson } from "../http.ts";
 import { authorizePath, pageFields, pageParams } from "./access.ts";
 import { callerOf, readJsonObject, requireToken, type RouteContext } from "./context.ts";
 import { cerberusError } from "./errors.ts";
-import { versionOf, type SecureEntry, type SecureVersion } from "./store.ts";
+import { type SecureEntry, type SecureVersion, versionOf } from "./store.ts";
 
 function secretBody(data: unknown, metadata: Record<string, string>): Record<string, unknown> {
   return {
@@ -96,12 +96,20 @@ function versionMetadata(version: SecureVersion): Record<string, string> {
 export async function writeSecret(ctx: RouteContext, encodedPath: string): Promise<Response> {
   const auth = authorizePath(ctx, encodedPath, "write");
   if (auth instanceof Response) return auth;
-  if (auth.subPath === "" || auth.subPath.endsWith("/")) return cerberusError(99999, "A secret path must name a secret.");
+  if (auth.subPath === "" || auth.subPath.endsWith("/")) {
+    return cerberusError(99999, "A secret path must name a secret.");
+  }
   const body = await readJsonObject(ctx);
   if (body instanceof Response) return body;
   const existing = ctx.deps.store.entry(auth.sdb.id, auth.subPath);
   if (existing && existing.type !== "OBJECT") return cerberusError(99235);
-  ctx.deps.store.write(auth.sdb.id, auth.subPath, { type: "OBJECT", data: JSON.stringify(body) }, auth.token.principal, ctx.nowTs);
+  ctx.deps.store.write(
+    auth.sdb.id,
+    auth.subPath,
+    { type: "OBJECT", data: JSON.stringify(body) },
+    auth.token.principal,
+    ctx.nowTs,
+  );
   return emptyResponse(204);
 }
 

@@ -23,7 +23,9 @@ interface RouteTable {
 const ROUTES: RouteTable = {
   exact: {
     "/healthcheck": { GET: () => textResponse(200, "OK") },
-    "/v2/auth/iam-principal": { POST: (ctx) => (ctx.deps.config.kmsAuthEnabled ? kmsAuthV2(ctx) : cerberusError(99996)) },
+    "/v2/auth/iam-principal": {
+      POST: (ctx) => (ctx.deps.config.kmsAuthEnabled ? kmsAuthV2(ctx) : cerberusError(99996)),
+    },
     "/v1/auth/iam-role": { POST: (ctx) => (ctx.deps.config.kmsAuthEnabled ? kmsAuthV1(ctx) : cerberusError(99996)) },
     "/v2/auth/sts-identity": { POST: (ctx) => stsAuth(ctx) },
     "/v2/auth/user": { GET: (ctx) => userAuth(ctx) },

@@ -248,7 +248,9 @@ export class CerberusStore {
     const names: SdbRoleName[] = [];
     if (caller.type === "USER") {
       if (caller.groups.includes(sdb.owner)) names.push("owner");
-      for (const p of sdb.userGroupPermissions) if (caller.groups.includes(p.name)) names.push(this.#roleName(p.roleId));
+      for (const p of sdb.userGroupPermissions) {
+        if (caller.groups.includes(p.name)) names.push(this.#roleName(p.roleId));
+      }
     } else {
       const root = principalToRootArn(caller.name);
       for (const p of sdb.iamPrincipalPermissions) {
@@ -314,7 +316,13 @@ export class CerberusStore {
   }
 
   /** Writes a key/value map or a file at a path, archiving the previous value. */
-  write(sdbId: string, subPath: string, value: { type: SecureDataType; data: string | Uint8Array }, by: string, nowTs: string): void {
+  write(
+    sdbId: string,
+    subPath: string,
+    value: { type: SecureDataType; data: string | Uint8Array },
+    by: string,
+    nowTs: string,
+  ): void {
     const entries = this.#entries.get(sdbId);
     if (!entries) return;
     const previous = entries.get(subPath);
@@ -343,7 +351,14 @@ export class CerberusStore {
     return true;
   }
 
-  #archive(sdbId: string, subPath: string, entry: SecureEntry, action: "UPDATE" | "DELETE", by: string, nowTs: string): void {
+  #archive(
+    sdbId: string,
+    subPath: string,
+    entry: SecureEntry,
+    action: "UPDATE" | "DELETE",
+    by: string,
+    nowTs: string,
+  ): void {
     const bySdb = this.#versions.get(sdbId);
     if (!bySdb) return;
     const list = bySdb.get(subPath) ?? [];
@@ -356,7 +371,13 @@ export class CerberusStore {
  * An entry as a version: `CURRENT` (action, principal and time of its last change) or an
  * archived one (the action that retired it, by whom, when).
  */
-export function versionOf(entry: SecureEntry, id: string, action: SecureVersion["action"], by: string, ts: string): SecureVersion {
+export function versionOf(
+  entry: SecureEntry,
+  id: string,
+  action: SecureVersion["action"],
+  by: string,
+  ts: string,
+): SecureVersion {
   return {
     id,
     action,
