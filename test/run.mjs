@@ -10,7 +10,7 @@
  *   node test/run.mjs bun -- test/runtime.test.ts   # only some files
  *   node test/run.mjs all             # tests + checks (what .ci/run does, after a build)
  *
- * Checks (`typecheck`, `publint`, `attw`, `size`, `pack`; all but the first need `npm run build`)
+ * Checks (`typecheck`, `fmt`, `lint`, `publint`, `attw`, `size`, `pack`; the last four need `npm run build`)
  * count as one passed or one failed each, so a failing check shows in the closing line too.
  *
  * Counting: each runner's own summary. Node counts tests (`it`/`test`, not suites); Bun
@@ -29,7 +29,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
 const TESTS = ["node", "bun", "deno", "worker"];
-const CHECKS = ["typecheck", "publint", "attw", "size", "pack"];
+const CHECKS = ["typecheck", "fmt", "lint", "publint", "attw", "size", "pack"];
 const ALL = [...TESTS, ...CHECKS];
 
 const args = process.argv.slice(2);
@@ -178,6 +178,8 @@ const plans = {
   // --test-force-exit: a workerd that failed to start must not keep the run waiting.
   worker: () => ({ files: workerFiles, cmd: nodeTest(workerFiles, ["--test-force-exit"]), parse: parseNode }),
   typecheck: () => check(bin("tsc"), ["-p", "."]),
+  fmt: () => check(bin("deno"), ["fmt", "--check"]),
+  lint: () => check(bin("deno"), ["lint"]),
   publint: () => check(bin("publint"), ["--strict"]),
   attw: () => check(bin("attw"), ["--pack"]),
   size: () => check(bin("size-limit"), []),

@@ -12,6 +12,8 @@ export interface StackProcess {
   secretPath: string;
   principalArn: string;
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** A valid token, for baselines that call Cerberus without a library. */
+  token: string;
   stop(): Promise<void>;
 }
 

@@ -1,15 +1,26 @@
 /**
  * The local stack in a process of its own, for benchmarks: prints one JSON line with its
- * `env`, the seeded secret path and the app role's ARN and credentials, then serves until stdin
- * closes (so it never outlives the benchmark that started it).
+ * `env`, the seeded secret path, the app role's ARN and credentials and a valid token, then
+ * serves until stdin closes (so it never outlives the benchmark that started it).
  *
  *   node --import tsx test/bench/stack-server.ts
  */
+import { createCerberusClient, kmsAuth } from "../../src/core.ts";
 import { startLocalStack } from "../../src/testing/mod.ts";
 
 const stack = await startLocalStack();
 const defaults = stack.defaults!;
 const credentials = stack.seed.roleCredentials(defaults.roles.app.arn);
+// A token for baselines that call Cerberus without a library, obtained here (in memory).
+let token = "";
+await createCerberusClient({
+  url: stack.cerberus,
+  auth: kmsAuth({ principalArn: defaults.roles.app.arn, credentials, region: defaults.region, kmsEndpoint: stack.kms }),
+  transport: (url, init) => {
+    token ||= init.headers["X-Cerberus-Token"] ?? "";
+    return stack.transport(url, init);
+  },
+}).readSecret(defaults.secretPath);
 process.stdout.write(
   `${
     JSON.stringify({
@@ -21,6 +32,7 @@ process.stdout.write(
         secretAccessKey: credentials.secretAccessKey,
         sessionToken: credentials.sessionToken,
       },
+      token,
     })
   }\n`,
 );

@@ -10,7 +10,7 @@
  */
 import http from "node:http";
 // The built package, as users run it (`npm run build` first; `npm run bench` does).
-import { createCerberusClient, kmsAuth } from "../../dist/mod.js";
+import { createCerberusClient, kmsAuth } from "cerberus-edge";
 import { startStackProcess } from "./stack-process.ts";
 
 const rounds = Number(process.argv[2] ?? 41);
@@ -19,24 +19,9 @@ const perRound = Number(process.argv[3] ?? 100);
 const stack = await startStackProcess();
 try {
   const path = stack.secretPath;
-  let token = "";
-  const cerberus = createCerberusClient({
-    url: stack.env.CERBERUS_URL!,
-    auth: kmsAuth(),
-    env: { ...stack.env },
-  }); // the measured client, on the runtime's own transport (Node: node:http)
-  // A second client, only to obtain a token for the raw GET.
-  const cerberusSpy = createCerberusClient({
-    url: stack.env.CERBERUS_URL!,
-    auth: kmsAuth(),
-    env: { ...stack.env },
-    transport: (url, init) => {
-      token ||= init.headers["X-Cerberus-Token"] ?? "";
-      return fetch(url, init);
-    },
-  });
+  const token = stack.token;
+  const cerberus = createCerberusClient({ url: stack.env.CERBERUS_URL!, auth: kmsAuth(), env: { ...stack.env } });
   await cerberus.readSecret(path);
-  await cerberusSpy.readSecret(path);
 
   const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
   const target = new URL(`${stack.env.CERBERUS_URL}/v1/secret/${path}`);
