@@ -92,19 +92,19 @@ export function createNodeTransport(): HttpTransport {
           method: init.method,
           headers,
           agent,
-        });
+        }, onResponse);
         const signal = init.signal;
         if (signal) {
           // Rejects with the signal's reason, as fetch does; the socket is destroyed.
           const onAbort = () => req.destroy(signal.reason);
           signal.addEventListener("abort", onAbort, { once: true });
-          req.once("close", () => signal.removeEventListener("abort", onAbort));
+          req.on("close", () => signal.removeEventListener("abort", onAbort));
         }
-        req.once("error", (error: Error & { code?: string }) => {
+        req.on("error", (error: Error & { code?: string }) => {
           if (again && req.reusedSocket && IDEMPOTENT.has(init.method) && error.code === "ECONNRESET") send(false);
           else reject(error);
         });
-        req.once("response", (res) => {
+        function onResponse(res: NodeHttp.IncomingMessage) {
           const status = res.statusCode ?? 0;
           // Looked up in rawHeaders: reading res.headers would build an object of every header.
           const headers = { get: (name: string) => rawHeader(res.rawHeaders, name) };
@@ -118,12 +118,8 @@ export function createNodeTransport(): HttpTransport {
           }
           const empty = init.method === "HEAD" || NO_BODY.has(status);
           if (empty) res.resume();
-          resolve({
-            status,
-            headers,
-            body: empty ? null : chunks(res),
-          });
-        });
+          resolve({ status, headers, body: empty ? null : chunks(res) });
+        }
         req.end(init.body);
       };
       send(true);
