@@ -1,4 +1,4 @@
-/** `npm run demo` (the main job) prints the seed's whole sequence and the secret, and exits 0. */
+/** `npm run demo` (the main job) prints the whole KMS sequence and the secret, and exits 0. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test } from "node:test";
@@ -19,7 +19,7 @@ function run(): Promise<{ code: number | null; out: string; err: string }> {
   });
 }
 
-test("the demo runs the seed's KMS sequence on the local stack and prints the secret", async () => {
+test("the demo runs the KMS sequence on the local stack and prints the secret", async () => {
   const { code, out, err } = await run();
   assert.equal(code, 0, err);
   const steps = [

@@ -1,6 +1,6 @@
 /**
  * The core over the local stack served on 127.0.0.1, through the runtime's real transport:
- * the seed's KMS sequence end to end, and the failures a real deployment throws at it.
+ * the KMS sequence end to end, and the failures a real deployment throws at it.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -35,7 +35,7 @@ function client(auth: KmsAuthOptions = {}, env: Record<string, string> = {}) {
 }
 
 describe("KMS auth over the loopback stack", () => {
-  test("the seed's sequence: roles from IMDS, the unregistered role skipped, secret read", async () => {
+  test("the EC2 sequence: roles from IMDS, the unregistered role skipped, secret read", async () => {
     stack.faults.clear();
     const { cerberus, events } = client();
     assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);

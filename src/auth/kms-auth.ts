@@ -56,7 +56,7 @@ const ARN = /^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::(\d{12}):(?!group)[\w+=,.@-
 const AuthData = v.object({ auth_data: v.pipe(v.string(), v.check(isBase64, "auth_data is not base64")) });
 
 /**
- * KMS authentication: the seed flow of Cerberus, deprecated on the server in favour of STS but
+ * KMS authentication: Cerberus's original IAM flow (docs/wire.md#kms-auth-v2), deprecated on the server in favour of STS but
  * still deployed. See {@link KmsAuthOptions} for where the region and the principals come from.
  */
 export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the seed's KMS sequence against the embedded local stack, step by step.
+ * `npm run demo`: the KMS sequence (docs/wire.md#role-discovery-on-ec2) against the embedded local stack, step by step.
  * Starts the stack on 127.0.0.1, runs KMS authentication exactly as on an EC2 instance
  * (only the endpoints point at the stack), reads a secret, and stops every server.
  *

@@ -53,7 +53,7 @@ function twoRegisteredRoles(world: World): string {
   return web.arn;
 }
 
-describe("KMS auth v2, the seed's sequence", () => {
+describe("KMS auth v2, the EC2 sequence", () => {
   test("discovers account and roles, skips the unregistered ones, decrypts with the winning role's credentials", async () => {
     const world = createWorld({ env: { AWS_REGION: undefined } });
     const { client, sent, stack, events, defaults } = world;
@@ -432,7 +432,7 @@ describe("credentials stay out of logs and errors", () => {
   });
 });
 
-describe("region, per the seed's note", () => {
+describe("region: option, environment, then the instance", () => {
   for (
     const [name, auth, env, expected, source] of [
       ["option", { region: "eu-west-1" }, { AWS_REGION: "us-east-1" }, "eu-west-1", "option"],
