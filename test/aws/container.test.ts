@@ -172,9 +172,9 @@ describe("container credentials: the authorization token", () => {
         AWS_CONTAINER_AUTHORIZATION_TOKEN: "wrong-token",
         AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/token",
       }),
-      readTextFile: async (path) => {
+      readTextFile: (path) => {
         reads.push(path);
-        return `  ${endpoint.authorizationToken}\n`;
+        return Promise.resolve(`  ${endpoint.authorizationToken}\n`);
       },
     });
     await source.get();
@@ -207,7 +207,7 @@ describe("container credentials: the authorization token", () => {
         AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri,
         AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/var/run/token",
       }),
-      readTextFile: async () => " \n",
+      readTextFile: () => Promise.resolve(" \n"),
     });
     const error = await rejection(source.get());
     assert.ok(error instanceof InvalidInputError);
@@ -226,7 +226,7 @@ describe("container credentials: the authorization token", () => {
       const endpoint = w.stack.seed.container(w.stack.defaults.roles.app.arn);
       const source = containerCredentials(w.http, {
         env: envOf({ AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri, ...vars }),
-        readTextFile: async () => "tok3n-secret\u0000inside\n",
+        readTextFile: () => Promise.resolve("tok3n-secret\u0000inside\n"),
       });
       const error = await rejection(source.get());
       assert.ok(error instanceof InvalidInputError, name);

@@ -32,12 +32,15 @@ try {
   };
   const raw = () =>
     new Promise((resolve, reject) => {
-      const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, agent, headers }, (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")).data));
-        res.on("error", reject);
-      });
+      const req = http.request(
+        { host: target.hostname, port: target.port, path: target.pathname, agent, headers },
+        (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")).data));
+          res.on("error", reject);
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -59,13 +62,17 @@ try {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const name of names) {
     console.log(
-      `${name.padEnd(26)} median ${median(times[name]).toFixed(1)} µs/read, min ${Math.min(...times[name]).toFixed(1)} µs/read, client CPU ${median(cpus[name]).toFixed(1)} µs/read`,
+      `${name.padEnd(26)} median ${median(times[name]).toFixed(1)} µs/read, min ${
+        Math.min(...times[name]).toFixed(1)
+      } µs/read, client CPU ${median(cpus[name]).toFixed(1)} µs/read`,
     );
   }
   const [mine, floor] = names.map((name) => times[name]);
   const ratio = median(mine.map((t, i) => t / floor[i]));
   console.log(
-    `ratio (median of per-round ratios): ${ratio.toFixed(2)}x  [${rounds} rounds x ${perRound} reads, order rotated each round, Node ${process.version}]`,
+    `ratio (median of per-round ratios): ${
+      ratio.toFixed(2)
+    }x  [${rounds} rounds x ${perRound} reads, order rotated each round, Node ${process.version}]`,
   );
   agent.destroy();
 } finally {

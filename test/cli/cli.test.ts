@@ -68,22 +68,32 @@ function fakeClient(behaviour: FakeBehaviour = {}): CerberusClient {
   const token = new CerberusToken(FAKE_TOKEN, INFO);
   return {
     readSecret: behaviour.readSecret ??
-      (async (path) => {
+      ((path) => {
         const data = SECRETS[path];
-        if (!data) throw new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 });
-        return { ...data };
+        if (!data) {
+          return Promise.reject(
+            new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 }),
+          );
+        }
+        return Promise.resolve({ ...data });
       }),
     readKey: behaviour.readKey ??
-      (async (path, key) => {
+      ((path, key) => {
         const data = SECRETS[path];
-        if (!data) throw new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 });
-        if (!Object.hasOwn(data, key)) {
-          throw new CerberusApiError(`secret ${path} has no key "${key}"`, { step: "response", status: 0 });
+        if (!data) {
+          return Promise.reject(
+            new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 }),
+          );
         }
-        return data[key];
+        if (!Object.hasOwn(data, key)) {
+          return Promise.reject(
+            new CerberusApiError(`secret ${path} has no key "${key}"`, { step: "response", status: 0 }),
+          );
+        }
+        return Promise.resolve(data[key]);
       }),
-    listKeys: behaviour.listKeys ?? (async (path) => (path === "app/demo" ? ["config", "sub/"] : [])),
-    whoami: behaviour.whoami ?? (async () => token.info),
+    listKeys: behaviour.listKeys ?? ((path) => Promise.resolve(path === "app/demo" ? ["config", "sub/"] : [])),
+    whoami: behaviour.whoami ?? (() => Promise.resolve(token.info)),
   };
 }
 
@@ -535,7 +545,7 @@ describe("cli run(): --verbose", () => {
         const client = fakeClient();
         return {
           ...client,
-          whoami: async () => {
+          whoami: () => {
             for (const event of events) opts.onEvent!(event);
             return client.whoami();
           },

@@ -21,7 +21,7 @@ async function failure(error: unknown, path = "/run/secrets/token"): Promise<Inv
 describe("readSettingFile", () => {
   it("returns the file's text as read", async () => {
     assert.equal(
-      await readSettingFile(async (path) => `content of ${path}\n`, "/t", "VAR", "config"),
+      await readSettingFile((path) => Promise.resolve(`content of ${path}\n`), "/t", "VAR", "config"),
       "content of /t\n",
     );
   });

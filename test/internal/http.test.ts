@@ -31,9 +31,9 @@ function assertHostOnly(message: string): void {
 describe("send: the request", () => {
   it("passes method, headers and body, adds a signal and redirect: manual, and reads the whole answer", async () => {
     let seen: { url: string; init: TransportInit } | undefined;
-    const http = context(async (url, init) => {
+    const http = context((url, init) => {
       seen = { url, init };
-      return answer(201, streamOf(bytes("hel"), bytes("lo")), { "x-answer": "yes" });
+      return Promise.resolve(answer(201, streamOf(bytes("hel"), bytes("lo")), { "x-answer": "yes" }));
     });
     const body = bytes("payload");
     const out = await send(
@@ -57,9 +57,9 @@ describe("send: the request", () => {
 
   it("sends no body key when there is no body, and a null body reads as empty bytes", async () => {
     let init: TransportInit | undefined;
-    const http = context(async (_url, i) => {
+    const http = context((_url, i) => {
       init = i;
-      return answer(204, null);
+      return Promise.resolve(answer(204, null));
     });
     const out = await send(http, "https://api.example.com/", { method: "GET", headers: {} }, options);
     assert.ok(init && !("body" in init));
@@ -130,7 +130,7 @@ describe("send: timeout on the injected clock", () => {
         cancelled = true;
       },
     });
-    const http = context(async () => answer(200, stalled));
+    const http = context(() => Promise.resolve(answer(200, stalled)));
     const pending = rejection(send(http, "https://api.example.com/", { method: "GET", headers: {} }, options));
     await http.clock.advance(1000);
     const error = await pending;
@@ -144,7 +144,7 @@ describe("send: timeout on the injected clock", () => {
       yield bytes("first");
       await new Promise<never>(() => {}); // the peer stops sending; the socket stays open
     }
-    const http = context(async () => answer(200, stalled()));
+    const http = context(() => Promise.resolve(answer(200, stalled())));
     const pending = send(http, "https://api.example.com/", { method: "GET", headers: {} }, options);
     // settle() gives up (instead of hanging the suite) if the read never stops.
     const error = await rejection(http.clock.settle(pending, 500, 20));
@@ -189,9 +189,9 @@ describe("send: the caller's abort", () => {
   it("an abort while the body is read is ABORTED", async () => {
     const body = new ReadableStream<Uint8Array>({ pull: () => new Promise<void>(() => {}) });
     const gotAnswer = deferred<void>();
-    const http = context(async () => {
+    const http = context(() => {
       gotAnswer.resolve();
-      return answer(200, body);
+      return Promise.resolve(answer(200, body));
     });
     const controller = new AbortController();
     const pending = rejection(
@@ -206,9 +206,9 @@ describe("send: the caller's abort", () => {
 
   it("an already-aborted signal sends nothing", async () => {
     let calls = 0;
-    const http = context(async () => {
+    const http = context(() => {
       calls++;
-      return answer(200, null);
+      return Promise.resolve(answer(200, null));
     });
     const error = await rejection(
       send(http, "https://api.example.com/", { method: "GET", headers: {} }, {
@@ -254,13 +254,13 @@ describe("readBody: the bounded reader", () => {
     let returned = false;
     const body: AsyncIterable<Uint8Array> = {
       [Symbol.asyncIterator]: () => ({
-        next: async () => {
+        next: () => {
           nexts++;
-          return { done: false, value: bytes("x") };
+          return Promise.resolve({ done: false, value: bytes("x") });
         },
-        return: async () => {
+        return: () => {
           returned = true;
-          return { done: true, value: undefined };
+          return Promise.resolve({ done: true, value: undefined });
         },
       }),
     };
@@ -355,7 +355,7 @@ describe("readBody: the bounded reader", () => {
         controller.error(Object.assign(new Error("other side closed: s3cret"), { code: "ECONNRESET" }));
       },
     });
-    const http = context(async () => answer(200, broken));
+    const http = context(() => Promise.resolve(answer(200, broken)));
     const error = await rejection(send(http, "https://api.example.com/x", { method: "GET", headers: {} }, options));
     assert.ok(error instanceof TransportError);
     assert.equal(error.code, "TRANSPORT_ERROR");

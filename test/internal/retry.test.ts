@@ -31,7 +31,7 @@ describe("retry", () => {
   it("returns the first success without waiting", async () => {
     const { clock, retries, options } = harness();
     const seen: number[] = [];
-    assert.equal(await retry(async (n) => (seen.push(n), "ok"), policy, options), "ok");
+    assert.equal(await retry((n) => (seen.push(n), Promise.resolve("ok")), policy, options), "ok");
     assert.deepEqual(seen, [1]);
     assert.equal(retries.length, 0);
     assert.equal(clock.pending, 0);
@@ -42,11 +42,11 @@ describe("retry", () => {
     const seen: number[] = [];
     const failures: Error[] = [];
     const pending = retry(
-      async (n) => {
+      (n) => {
         seen.push(n);
         const failure = new Retryable(`attempt ${n}`);
         failures.push(failure);
-        throw failure;
+        return Promise.reject(failure);
       },
       policy,
       options,
@@ -61,9 +61,9 @@ describe("retry", () => {
   it("succeeds on a later attempt", async () => {
     const { clock, options } = harness();
     const pending = retry(
-      async (n) => {
-        if (n < 3) throw new Retryable();
-        return n;
+      (n) => {
+        if (n < 3) return Promise.reject(new Retryable());
+        return Promise.resolve(n);
       },
       policy,
       options,
@@ -75,9 +75,9 @@ describe("retry", () => {
     const { clock, retries, options } = harness({ random: () => 0 });
     let calls = 0;
     const pending = rejection(retry(
-      async () => {
+      () => {
         calls++;
-        throw new Retryable();
+        return Promise.reject(new Retryable());
       },
       policy,
       options,
@@ -99,9 +99,9 @@ describe("retry", () => {
       const { clock, retries, options } = harness({ random: () => random });
       let calls = 0;
       const pending = rejection(retry(
-        async () => {
+        () => {
           calls++;
-          throw new Retryable();
+          return Promise.reject(new Retryable());
         },
         policy,
         options,
@@ -124,9 +124,7 @@ describe("retry", () => {
       const { clock, retries, options } = harness({ random: () => r });
       await rejection(clock.settle(
         retry(
-          async () => {
-            throw new Retryable();
-          },
+          () => Promise.reject(new Retryable()),
           { attempts: 6, baseDelayMs: 40, maxDelayMs: 250 },
           options,
         ),
@@ -147,9 +145,9 @@ describe("retry", () => {
     let calls = 0;
     const fatal = new Fatal("no");
     const error = await rejection(retry(
-      async () => {
+      () => {
         calls++;
-        throw fatal;
+        return Promise.reject(fatal);
       },
       policy,
       options,
@@ -165,9 +163,9 @@ describe("retry", () => {
     const { clock, options } = harness({ signal: controller.signal });
     let calls = 0;
     const pending = rejection(retry(
-      async () => {
+      () => {
         calls++;
-        throw new Retryable();
+        return Promise.reject(new Retryable());
       },
       policy,
       options,
@@ -189,9 +187,9 @@ describe("retry", () => {
     const { clock, retries, options } = harness({ signal: controller.signal });
     const failure = new Retryable("failed while aborting");
     const error = await rejection(retry(
-      async () => {
+      () => {
         controller.abort();
-        throw failure;
+        return Promise.reject(failure);
       },
       policy,
       options,
@@ -205,9 +203,7 @@ describe("retry", () => {
     const { clock, retries, options } = harness({ random: undefined });
     await rejection(clock.settle(
       retry(
-        async () => {
-          throw new Retryable();
-        },
+        () => Promise.reject(new Retryable()),
         { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
         options,
       ),

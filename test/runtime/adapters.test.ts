@@ -54,7 +54,12 @@ describe("bun adapter (fake Bun global)", () => {
   const bun = bunRuntime({
     env: { A: "1", EMPTY: "", B: undefined },
     file: (path) => ({
-      text: async () => files[path] ?? Promise.reject(Object.assign(new Error(`ENOENT ${path}`), { code: "ENOENT" })),
+      text: () => {
+        const text = files[path];
+        return text === undefined
+          ? Promise.reject(Object.assign(new Error(`ENOENT ${path}`), { code: "ENOENT" }))
+          : Promise.resolve(text);
+      },
     }),
   });
 
@@ -99,7 +104,7 @@ describe("deno adapter (fake Deno global)", () => {
   });
 
   it("is named deno and has the AWS host", () => {
-    const deno = denoRuntime({ env: { get: () => undefined }, readTextFile: async () => "" });
+    const deno = denoRuntime({ env: { get: () => undefined }, readTextFile: () => Promise.resolve("") });
     assert.equal(deno.name, "deno");
     assert.equal(deno.aws, awsHost);
   });
@@ -107,7 +112,7 @@ describe("deno adapter (fake Deno global)", () => {
   it("reads Deno.env.get: strings only", () => {
     const deno = denoRuntime({
       env: { get: (n) => (n === "A" ? "1" : n === "ODD" ? (42 as unknown as string) : undefined) },
-      readTextFile: async () => "",
+      readTextFile: () => Promise.resolve(""),
     });
     assert.equal(deno.env("A"), "1");
     assert.equal(deno.env("B"), undefined);
@@ -122,7 +127,7 @@ describe("deno adapter (fake Deno global)", () => {
             throw Object.assign(new Error(`Requires env access to "AWS_REGION"`), { name });
           },
         },
-        readTextFile: async () => "",
+        readTextFile: () => Promise.resolve(""),
       });
       assert.equal(deno.env("AWS_REGION"), undefined, name);
     }
@@ -142,12 +147,15 @@ describe("deno adapter (fake Deno global)", () => {
       ((await rejection(readSettingFile(leaking.readTextFile, "/t", "VAR", "config"))) as Error).message,
       "VAR: cannot read /t: read failed",
     );
-    const ok = denoRuntime({ env: { get: () => undefined }, readTextFile: async (path) => `text of ${path}` });
+    const ok = denoRuntime({
+      env: { get: () => undefined },
+      readTextFile: (path) => Promise.resolve(`text of ${path}`),
+    });
     assert.equal(await ok.readTextFile("/x"), "text of /x");
   });
 
   it("sends through the global fetch", () =>
-    assertTransportIsFetch(denoRuntime({ env: { get: () => undefined }, readTextFile: async () => "" })));
+    assertTransportIsFetch(denoRuntime({ env: { get: () => undefined }, readTextFile: () => Promise.resolve("") })));
 
   it("refuses to be built outside Deno", { skip: here === "deno" && "this is Deno" }, () => {
     assert.throws(() => denoRuntime(), /denoRuntime\(\) needs the Deno global: this is not Deno/);

@@ -27,7 +27,7 @@ const GET: TransportInit = { method: "GET", headers: {}, redirect: "manual" };
 const init = (extra: Partial<TransportInit> = {}): TransportInit => ({ ...GET, ...extra });
 
 /** The whole body of an answer, through the library's bounded reader. */
-async function bodyOf(response: TransportResponse): Promise<Uint8Array> {
+function bodyOf(response: TransportResponse): Promise<Uint8Array> {
   return readBody(response, 1024 * 1024, new AbortController().signal, "response");
 }
 const textOf = async (response: TransportResponse) => utf8(await bodyOf(response));

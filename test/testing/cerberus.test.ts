@@ -4,7 +4,35 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cerberus, codes, type Json, json, memoryStack, stsIdentityHeaders, stsLogin, userToken } from "./helpers.ts";
+import {
+  cerberus,
+  type CerberusToken,
+  codes,
+  type Json,
+  json,
+  memoryStack,
+  type SecretRead,
+  stsIdentityHeaders,
+  stsLogin,
+  type UserAuth,
+  userToken,
+} from "./helpers.ts";
+
+/** A secret listing. */
+type SecretList = { data: { keys: string[] } };
+/** A version summary of a secret. */
+type VersionSummary = { id: string; action: string; type: string; path: string; sdbox_id: string };
+/** A page of a secret's versions. */
+type SecretVersions = {
+  total_version_count: number;
+  has_next: boolean;
+  next_offset: number;
+  secure_data_version_summaries: VersionSummary[];
+};
+/** A page of secure file summaries. */
+type FileListing = { total_file_count: number; secure_file_summaries: Json[] };
+/** A safe deposit box. */
+type Sdb = { id: string; path: string; iam_principal_permissions: { iam_principal_arn: string; role_id: string }[] };
 
 describe("user auth", () => {
   const basic = (user: string, password: string) => ({ authorization: `Basic ${btoa(`${user}:${password}`)}` });
@@ -12,7 +40,7 @@ describe("user auth", () => {
   it("logs in with Basic credentials and refuses bad ones", async () => {
     const stack = memoryStack();
     const u = stack.defaults.user;
-    const ok = await json(
+    const ok = await json<UserAuth>(
       await stack.transport(new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic(u.username, u.password) })),
     );
     assert.equal(ok["status"], "success");
@@ -46,7 +74,7 @@ describe("user auth", () => {
     });
     const [totp, sms, push, rejecting] = seeded.devices;
     const start = async () => {
-      const body = await json(
+      const body = await json<UserAuth>(
         await stack.transport(
           new Request(`${stack.cerberus}/v2/auth/user`, { headers: basic("mfa@local.test", "pw") }),
         ),
@@ -73,7 +101,7 @@ describe("user auth", () => {
     );
     const wrong = await check({ state_token: data["state_token"], device_id: totp?.id, otp_token: "000000" });
     assert.deepEqual(codes(await json(wrong)), [99243]);
-    const right = await json(
+    const right = await json<UserAuth>(
       await check({ state_token: data["state_token"], device_id: totp?.id, otp_token: "654321" }),
     );
     assert.equal(right["status"], "success");
@@ -106,7 +134,7 @@ describe("user auth", () => {
     let token = await userToken(stack);
     for (let i = 1; i <= 2; i++) {
       const response = await cerberus(stack, "/v2/auth/user/refresh", token);
-      const body = await json(response);
+      const body = await json<UserAuth>(response);
       assert.equal(body["status"], "success");
       assert.equal(body["data"]["client_token"]["metadata"]["refresh_count"], String(i));
       assert.equal(
@@ -124,7 +152,8 @@ describe("user auth", () => {
   it("refuses to refresh IAM tokens", async () => {
     const stack = memoryStack();
     const creds = stack.seed.roleCredentials(stack.defaults.roles.app.arn);
-    const iamToken = (await json(await stsLogin(stack, await stsIdentityHeaders(creds))))["client_token"];
+    const iamToken =
+      (await json<CerberusToken>(await stsLogin(stack, await stsIdentityHeaders(creds))))["client_token"];
     const response = await cerberus(stack, "/v2/auth/user/refresh", iamToken);
     assert.equal(response.status, 403);
     assert.deepEqual(codes(await json(response)), [99231]);
@@ -157,7 +186,7 @@ describe("secrets", () => {
 
   async function appToken(): Promise<string> {
     const creds = stack.seed.roleCredentials(d.roles.app.arn);
-    return (await json(await stsLogin(stack, await stsIdentityHeaders(creds))))["client_token"];
+    return (await json<CerberusToken>(await stsLogin(stack, await stsIdentityHeaders(creds))))["client_token"];
   }
 
   const write = (token: string, path: string, data: unknown, method = "POST") =>
@@ -204,9 +233,9 @@ describe("secrets", () => {
     assert.equal((await write(token, "app/demo/svc/db", { user: "c" }, "PUT")).status, 204);
     assert.deepEqual((await json(await cerberus(stack, "/v1/secret/app/demo/svc/db", token)))["data"], { user: "c" });
     await write(token, "app/demo/svc/deep/x", { k: "v" });
-    const list = await json(await cerberus(stack, "/v1/secret/app/demo/svc/?list=true", token));
+    const list = await json<SecretList>(await cerberus(stack, "/v1/secret/app/demo/svc/?list=true", token));
     assert.deepEqual(list["data"]["keys"], ["db", "deep/"]);
-    const root = await json(await cerberus(stack, "/v1/secret/app/demo?list=true", token));
+    const root = await json<SecretList>(await cerberus(stack, "/v1/secret/app/demo?list=true", token));
     assert.deepEqual(root["data"]["keys"], ["config", "svc/"]);
     const empty = await cerberus(stack, "/v1/secret/app/demo/nothing/?list=true", token);
     assert.equal(empty.status, 404);
@@ -222,19 +251,21 @@ describe("secrets", () => {
     const token = await userToken(stack);
     await write(token, "app/demo/versioned", { n: "1" });
     await write(token, "app/demo/versioned", { n: "2" });
-    const versions = await json(
+    const versions = await json<SecretVersions>(
       await cerberus(stack, "/v1/secret-versions/app/demo/versioned?limit=10&offset=0", token),
     );
     assert.equal(versions["total_version_count"], 2);
     assert.equal(versions["has_next"], false);
-    const [current, previous] = versions["secure_data_version_summaries"];
+    const [current, previous] = versions["secure_data_version_summaries"] as [VersionSummary, VersionSummary];
     assert.equal(current["id"], "CURRENT");
     assert.equal(current["action"], "UPDATE");
     assert.equal(previous["action"], "UPDATE");
     assert.equal(previous["type"], "OBJECT");
     assert.equal(previous["path"], "app/demo/versioned");
     assert.equal(previous["sdbox_id"], d.sdb.id);
-    const old = await json(await cerberus(stack, `/v1/secret/app/demo/versioned?versionId=${previous["id"]}`, token));
+    const old = await json<SecretRead>(
+      await cerberus(stack, `/v1/secret/app/demo/versioned?versionId=${previous["id"]}`, token),
+    );
     assert.deepEqual(old["data"], { n: "1" });
     assert.equal(old["metadata"]["version_id"], previous["id"]);
     assert.equal(old["metadata"]["action"], "UPDATE");
@@ -249,8 +280,10 @@ describe("secrets", () => {
     assert.ok((paths as unknown as string[]).includes("app/demo/versioned"));
     assert.equal((await cerberus(stack, "/v1/secret/app/demo/versioned", token, { method: "DELETE" })).status, 204);
     assert.equal((await cerberus(stack, "/v1/secret/app/demo/versioned", token)).status, 404);
-    const afterDelete = await json(await cerberus(stack, "/v1/secret-versions/app/demo/versioned", token));
-    assert.equal(afterDelete["secure_data_version_summaries"][0]["action"], "DELETE");
+    const afterDelete = await json<SecretVersions>(
+      await cerberus(stack, "/v1/secret-versions/app/demo/versioned", token),
+    );
+    assert.equal(afterDelete["secure_data_version_summaries"][0]!["action"], "DELETE");
   });
 
   it("stores files: multipart upload, raw read, HEAD, listing, type clash and delete", async () => {
@@ -267,9 +300,9 @@ describe("secrets", () => {
     assert.equal(await read.text(), "-----BEGIN CERTIFICATE-----\n");
     const head = await cerberus(stack, "/v1/secure-file/app/demo/certs/server.pem", token, { method: "HEAD" });
     assert.equal(head.headers.get("content-length"), "28");
-    const listing = await json(await cerberus(stack, "/v1/secure-files/app/demo/", token));
+    const listing = await json<FileListing>(await cerberus(stack, "/v1/secure-files/app/demo/", token));
     assert.equal(listing["total_file_count"], 1);
-    assert.deepEqual(Object.keys(listing["secure_file_summaries"][0]).sort(), [
+    assert.deepEqual(Object.keys(listing["secure_file_summaries"][0]!).sort(), [
       "created_by",
       "created_ts",
       "last_updated_by",
@@ -279,7 +312,7 @@ describe("secrets", () => {
       "sdbox_id",
       "size_in_bytes",
     ]);
-    assert.equal(listing["secure_file_summaries"][0]["path"], "app/demo/certs/server.pem");
+    assert.equal(listing["secure_file_summaries"][0]!["path"], "app/demo/certs/server.pem");
     const clash = await write(token, "app/demo/certs/server.pem", { a: "b" });
     assert.deepEqual(codes(await json(clash)), [99235]);
     const noPart = new FormData();
@@ -318,7 +351,7 @@ describe("SDB, category and role endpoints", () => {
       }),
     });
     assert.equal(created.status, 201);
-    const sdb = await json(created);
+    const sdb = await json<Sdb>(created);
     assert.equal(sdb["path"], "app/payments-api/");
     assert.equal(created.headers.get("location"), `/v2/safe-deposit-box/${sdb["id"]}`);
     const duplicate = await cerberus(stack, "/v2/safe-deposit-box", token, {
@@ -328,7 +361,8 @@ describe("SDB, category and role endpoints", () => {
     assert.deepEqual(codes(await json(duplicate)), [99210]);
 
     const creds = stack.seed.roleCredentials(stack.defaults.roles.app.arn);
-    const iamToken = (await json(await stsLogin(stack, await stsIdentityHeaders(creds))))["client_token"];
+    const iamToken =
+      (await json<CerberusToken>(await stsLogin(stack, await stsIdentityHeaders(creds))))["client_token"];
     assert.equal((await cerberus(stack, `/v2/safe-deposit-box/${sdb["id"]}`, iamToken)).status, 403);
     const updated = await cerberus(stack, `/v2/safe-deposit-box/${sdb["id"]}`, token, {
       method: "PUT",
@@ -339,7 +373,7 @@ describe("SDB, category and role endpoints", () => {
       }),
     });
     assert.equal(updated.status, 200);
-    assert.equal((await json(updated))["iam_principal_permissions"][0]["role_id"], roleId("write"));
+    assert.equal((await json<Sdb>(updated))["iam_principal_permissions"][0]!["role_id"], roleId("write"));
     const iamWrite = await cerberus(stack, "/v1/secret/app/payments-api/key", iamToken, {
       method: "POST",
       body: JSON.stringify({ k: "v" }),

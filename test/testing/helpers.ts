@@ -17,8 +17,54 @@ export const GET_CALLER_IDENTITY = "Action=GetCallerIdentity&Version=2011-06-15"
 /** The region of the default seed's instance. */
 export const REGION = "us-west-2";
 
-/** A parsed JSON object, read loosely. */
-export type Json = Record<string, any>;
+/** A parsed JSON object; to read into its fields, a test names their shape: `json<Shape>(response)`. */
+export type Json = Record<string, unknown>;
+
+/** The token object of a Cerberus login (STS auth, the KMS auth payload, `data.client_token` of user auth). */
+export type CerberusToken = {
+  client_token: string;
+  lease_duration: number;
+  renewable: boolean;
+  policies: string[];
+  metadata: Record<string, string>;
+};
+
+/** An MFA device in a user-auth answer. */
+export type MfaDevice = { id: string; name: string; requires_trigger: boolean; is_push: boolean };
+
+/** A Cerberus user-auth answer: `data` holds the token on success, the state token and devices when MFA is due. */
+export type UserAuth = {
+  status: string;
+  data: { client_token: CerberusToken; state_token: string; devices: MfaDevice[] };
+};
+
+/** A Cerberus error answer. */
+export type CerberusError = { error_id: string; errors: { code: number }[] };
+
+/** A Cerberus secret read: its keys and values, and the version's metadata. */
+export type SecretRead = { data: Record<string, string>; metadata: Record<string, string> };
+
+/** A Cerberus KMS auth answer (v1 and v2). */
+export type KmsAuthAnswer = { auth_data: string };
+
+/** The fields of a KMS Decrypt or Encrypt answer. */
+export type KmsResult = { KeyId: string; Plaintext: string; CiphertextBlob: string; EncryptionAlgorithm: string };
+
+/** A KMS error answer. */
+export type KmsError = { __type: string; message: string };
+
+/** Credentials as the instance metadata service and the container endpoint answer them. */
+export type CredentialsAnswer = {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  Token: string;
+  Expiration: string;
+  Code?: string;
+  RoleArn?: string;
+};
+
+/** An STS error answer in JSON. */
+export type StsError = { Error: { Code: string; Message: string } };
 
 /** An `X-Amz-Date` timestamp (`YYYYMMDDTHHMMSSZ`) of `ms`. */
 export function amzDate(ms: number): string {
@@ -39,9 +85,9 @@ export function memoryStack(
   return stack as LocalStack & { defaults: NonNullable<LocalStack["defaults"]> };
 }
 
-/** The body of a response as a JSON object. */
-export async function json(response: Response): Promise<Json> {
-  return (await response.json()) as Json;
+/** The body of a response as a JSON object, of the shape `T` the test expects (not checked). */
+export async function json<T = Json>(response: Response): Promise<T> {
+  return (await response.json()) as T;
 }
 
 /** Signs a KMS JSON 1.1 call with aws4fetch (an implementation independent of the stack's verifier). */
@@ -92,12 +138,12 @@ export async function stsIdentityHeaders(
 }
 
 /** Cerberus STS auth (`/v2/auth/sts-identity`) with these signed headers. */
-export async function stsLogin(stack: LocalStack, headers: Headers): Promise<Response> {
+export function stsLogin(stack: LocalStack, headers: Headers): Promise<Response> {
   return stack.transport(new Request(`${stack.cerberus}/v2/auth/sts-identity`, { method: "POST", headers }));
 }
 
 /** Cerberus KMS auth v2 (`/v2/auth/iam-principal`) for `arn` in `region`. */
-export async function kmsAuthData(stack: LocalStack, arn: string, region = REGION): Promise<Response> {
+export function kmsAuthData(stack: LocalStack, arn: string, region = REGION): Promise<Response> {
   return stack.transport(
     new Request(`${stack.cerberus}/v2/auth/iam-principal`, {
       method: "POST",
@@ -136,9 +182,9 @@ export async function userToken(
       headers: { authorization: `Basic ${btoa(`${username ?? user.username}:${password ?? user.password}`)}` },
     }),
   );
-  const body = await json(response);
+  const body = await json<UserAuth>(response);
   assert.equal(response.status, 200);
-  return body["data"]["client_token"]["client_token"] as string;
+  return body["data"]["client_token"]["client_token"];
 }
 
 /** An IMDSv2 session token with this TTL (seconds). */
@@ -154,14 +200,14 @@ export async function imdsToken(stack: LocalStack, ttl = "21600"): Promise<strin
 }
 
 /** An instance metadata GET, with a session token when given. */
-export async function imdsGet(stack: LocalStack, path: string, token?: string): Promise<Response> {
+export function imdsGet(stack: LocalStack, path: string, token?: string): Promise<Response> {
   const headers: Record<string, string> = token === undefined ? {} : { "x-aws-ec2-metadata-token": token };
   return stack.transport(new Request(`${stack.imds}${path}`, { headers }));
 }
 
 /** The instance's credentials for `role`, read over IMDSv2. */
 export async function instanceCredentials(stack: LocalStack, role: string): Promise<AwsCredentials> {
-  const body = await json(
+  const body = await json<CredentialsAnswer>(
     await imdsGet(stack, `/latest/meta-data/iam/security-credentials/${role}`, await imdsToken(stack)),
   );
   return { accessKeyId: body["AccessKeyId"], secretAccessKey: body["SecretAccessKey"], sessionToken: body["Token"] };

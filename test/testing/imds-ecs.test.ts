@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { imdsGet, imdsToken, json, memoryStack } from "./helpers.ts";
+import { type CredentialsAnswer, imdsGet, imdsToken, json, memoryStack } from "./helpers.ts";
 
 describe("instance metadata", () => {
   it("requires the TTL header for a token and refuses forwarded requests", async () => {
@@ -40,7 +40,9 @@ describe("instance metadata", () => {
     const token = await imdsToken(stack);
     assert.equal(await (await imdsGet(stack, "/latest/meta-data/placement/region", token)).text(), "us-west-2");
     assert.equal(await (await imdsGet(stack, "/latest/meta-data/instance-id", token)).text(), "i-0123456789abcdef0");
-    const creds = await json(await imdsGet(stack, "/latest/meta-data/iam/security-credentials/app-role", token));
+    const creds = await json<CredentialsAnswer>(
+      await imdsGet(stack, "/latest/meta-data/iam/security-credentials/app-role", token),
+    );
     assert.deepEqual(Object.keys(creds), [
       "Code",
       "LastUpdated",
@@ -76,7 +78,7 @@ describe("container credentials endpoint", () => {
       stack.transport(new Request(url, { headers }));
     const ok = await get({ authorization: container.authorizationToken ?? "" });
     assert.equal(ok.status, 200);
-    const body = await json(ok);
+    const body = await json<CredentialsAnswer>(ok);
     assert.equal(body["RoleArn"], stack.defaults.roles.app.arn);
     assert.match(body["AccessKeyId"], /^ASIA/);
     assert.equal((await get({})).status, 401);

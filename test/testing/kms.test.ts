@@ -1,5 +1,5 @@
 /**
- * KMS auth as Cerberus and KMS answer it (the seed's sequence, key provisioning, the payload,
+ * KMS auth as Cerberus and KMS answer it (the EC2 sequence, key provisioning, the payload,
  * truncation) and the emulated KMS's own checks: SigV4, skew, session expiry, key states,
  * encryption context.
  */
@@ -8,18 +8,23 @@ import { describe, it } from "node:test";
 import {
   b64decode,
   cerberus,
+  type CerberusError,
   codes,
   imdsGet,
   imdsToken,
   instanceCredentials,
   json,
   kms,
+  type KmsAuthAnswer,
   kmsAuthData,
+  type KmsError,
+  type KmsResult,
   memoryStack,
   REGION,
+  type SecretRead,
 } from "./helpers.ts";
 
-describe("KMS auth (the seed's sequence)", () => {
+describe("KMS auth (the EC2 sequence)", () => {
   const stack = memoryStack();
   const d = stack.defaults;
 
@@ -47,7 +52,7 @@ describe("KMS auth (the seed's sequence)", () => {
         const decrypted = await kms(stack, creds, "Decrypt", { CiphertextBlob: body["auth_data"] });
         assert.equal(decrypted.status, 200);
         assert.ok(decrypted.headers.get("date"));
-        const result = await json(decrypted);
+        const result = await json<KmsResult>(decrypted);
         assert.match(result["KeyId"], /^arn:aws:kms:us-west-2:999988887777:key\/[0-9a-f-]{36}$/);
         assert.equal(result["EncryptionAlgorithm"], "SYMMETRIC_DEFAULT");
         const payload = JSON.parse(new TextDecoder().decode(b64decode(result["Plaintext"])));
@@ -67,7 +72,7 @@ describe("KMS auth (the seed's sequence)", () => {
       "arn:aws:iam::111122223333:role/base-role 99216",
       "arn:aws:iam::111122223333:role/team-a/app-role 99216",
     ]);
-    const secret = await json(await cerberus(stack, `/v1/secret/${d.secretPath}`, clientToken));
+    const secret = await json<SecretRead>(await cerberus(stack, `/v1/secret/${d.secretPath}`, clientToken));
     assert.equal(secret["data"]["greeting"], "hello from the local stack");
   });
 
@@ -96,13 +101,15 @@ describe("KMS auth (the seed's sequence)", () => {
 
   it("creates one key per (principal, region)", async () => {
     const app = stack.seed.roleCredentials(d.roles.app.arn);
-    const west = await json(
+    const west = await json<KmsResult>(
       await kms(stack, app, "Decrypt", {
         CiphertextBlob: (await json(await kmsAuthData(stack, d.roles.app.arn)))["auth_data"],
       }),
     );
     const eastAuth = (await json(await kmsAuthData(stack, d.roles.app.arn, "us-east-1")))["auth_data"];
-    const east = await json(await kms(stack, app, "Decrypt", { CiphertextBlob: eastAuth }, { region: "us-east-1" }));
+    const east = await json<KmsResult>(
+      await kms(stack, app, "Decrypt", { CiphertextBlob: eastAuth }, { region: "us-east-1" }),
+    );
     assert.match(east["KeyId"], /^arn:aws:kms:us-east-1:/);
     assert.notEqual(east["KeyId"].split("/")[1], west["KeyId"].split("/")[1]);
     const wrongRegion = await kms(stack, app, "Decrypt", { CiphertextBlob: eastAuth });
@@ -118,9 +125,9 @@ describe("KMS auth (the seed's sequence)", () => {
     );
     assert.equal(malformed.status, 400);
     assert.deepEqual(codes(await json(malformed)), [99001]);
-    const body = await json(await kmsAuthData(stack, "arn:aws:iam::111122223333:role/nobody"));
+    const body = await json<CerberusError>(await kmsAuthData(stack, "arn:aws:iam::111122223333:role/nobody"));
     assert.equal(typeof body["error_id"], "string");
-    assert.equal(body["errors"][0]["code"], 99216);
+    assert.equal(body["errors"][0]!["code"], 99216);
   });
 
   it("answers KMS auth v1 with the account id and role name in the metadata", async () => {
@@ -132,7 +139,9 @@ describe("KMS auth (the seed's sequence)", () => {
     );
     assert.equal(response.status, 200);
     const app = stack.seed.roleCredentials(d.roles.app.arn);
-    const plain = await json(await kms(stack, app, "Decrypt", { CiphertextBlob: (await json(response))["auth_data"] }));
+    const plain = await json<KmsResult>(
+      await kms(stack, app, "Decrypt", { CiphertextBlob: (await json(response))["auth_data"] }),
+    );
     const payload = JSON.parse(new TextDecoder().decode(b64decode(plain["Plaintext"])));
     assert.equal(payload["metadata"]["aws_account_id"], "111122223333");
     assert.equal(payload["metadata"]["aws_iam_role_name"], "app-role");
@@ -153,7 +162,7 @@ describe("KMS auth (the seed's sequence)", () => {
     );
     const auth = (await json(await kmsAuthData(local, local.defaults.roles.app.arn)))["auth_data"];
     const app = local.seed.roleCredentials(local.defaults.roles.app.arn);
-    const plain = await json(await kms(local, app, "Decrypt", { CiphertextBlob: auth }));
+    const plain = await json<KmsResult>(await kms(local, app, "Decrypt", { CiphertextBlob: auth }));
     const payload = JSON.parse(new TextDecoder().decode(b64decode(plain["Plaintext"])));
     assert.deepEqual(payload["metadata"], { _truncated: "true" });
     assert.deepEqual(payload["policies"], ["_truncated"]);
@@ -179,7 +188,7 @@ describe("KMS request checks", () => {
   const d = stack.defaults;
 
   async function authData(): Promise<string> {
-    return (await json(await kmsAuthData(stack, d.roles.app.arn)))["auth_data"];
+    return (await json<KmsAuthAnswer>(await kmsAuthData(stack, d.roles.app.arn)))["auth_data"];
   }
 
   it("rejects unknown keys, wrong secrets and missing session tokens", async () => {
@@ -211,13 +220,15 @@ describe("KMS request checks", () => {
     const now = stack.clock.now();
     assert.equal((await kms(stack, app, "Decrypt", { CiphertextBlob: blob }, { at: now - 4 * 60_000 })).status, 200);
     const old = await kms(stack, app, "Decrypt", { CiphertextBlob: blob }, { at: now - 6 * 60_000 });
-    const body = await json(old);
+    const body = await json<KmsError>(old);
     assert.equal(body["__type"], "InvalidSignatureException");
     assert.match(
       body["message"],
       /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
     );
-    const future = await json(await kms(stack, app, "Decrypt", { CiphertextBlob: blob }, { at: now + 6 * 60_000 }));
+    const future = await json<KmsError>(
+      await kms(stack, app, "Decrypt", { CiphertextBlob: blob }, { at: now + 6 * 60_000 }),
+    );
     assert.match(future["message"], /^Signature not yet current/);
 
     stack.clock.skew("kms", 10 * 60_000);
@@ -259,7 +270,7 @@ describe("KMS request checks", () => {
       EncryptionContext: { a: "2" },
     });
     assert.equal((await json(mismatch))["__type"], "InvalidCiphertextException");
-    const matching = await json(
+    const matching = await json<KmsResult>(
       await kms(stack, app, "Decrypt", { CiphertextBlob: encrypted["CiphertextBlob"], EncryptionContext: { a: "1" } }),
     );
     assert.equal(atob(matching["Plaintext"]), "hi");

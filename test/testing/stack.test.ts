@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import type { Clock } from "../../src/clock.ts";
 import type { HttpTransport, TransportResponse } from "../../src/transport.ts";
 import { createLocalStack, type LocalStack, ManualClock, startLocalStack } from "../../src/testing/mod.ts";
-import { cerberus, codes, json, memoryStack, track, until, userToken } from "./helpers.ts";
+import { cerberus, codes, json, memoryStack, track, until, type UserAuth, userToken } from "./helpers.ts";
 
 /** Reads a transport response's body, stream or async iterable, as text. */
 async function bodyText(response: TransportResponse): Promise<string> {
@@ -64,7 +64,7 @@ describe("the served stack on 127.0.0.1", () => {
           authorization: `Basic ${btoa(`${stack.defaults?.user.username}:${stack.defaults?.user.password}`)}`,
         },
       });
-      return ((await json(response))["data"]["client_token"]["client_token"]) as string;
+      return (await json<UserAuth>(response))["data"]["client_token"]["client_token"];
     })();
     const write = await cerberus(stack, "/v1/secret/app/demo/shared", token, {
       method: "POST",
@@ -98,7 +98,7 @@ describe("the served stack on 127.0.0.1", () => {
     const login = await fetch(`${stack.cerberus}/v2/auth/user`, {
       headers: { authorization: `Basic ${btoa(`${stack.defaults?.user.username}:${stack.defaults?.user.password}`)}` },
     });
-    const userTokenValue = (await json(login))["data"]["client_token"]["client_token"] as string;
+    const userTokenValue = (await json<UserAuth>(login))["data"]["client_token"]["client_token"];
     const form = new FormData();
     form.append("file-content", new Blob([new Uint8Array([0, 1, 2, 255])]), "blob.bin");
     const upload = await fetch(`${stack.cerberus}/v1/secure-file/app/demo/blob.bin`, {

@@ -10,17 +10,33 @@ import {
   amzDate,
   b64decode,
   cerberus,
+  type CerberusToken,
   codes,
   GET_CALLER_IDENTITY,
   instanceCredentials,
   json,
   kms,
   kmsAuthData,
+  type KmsResult,
   memoryStack,
   REGION,
+  type StsError,
   stsIdentityHeaders,
   stsLogin,
 } from "./helpers.ts";
+
+/** GetCallerIdentity answered in JSON. */
+type CallerIdentityJson = {
+  GetCallerIdentityResponse: { GetCallerIdentityResult: { Account: string; Arn: string; UserId: string } };
+};
+/** AssumeRoleWithWebIdentity answered in JSON. */
+type WebIdentityJson = {
+  AssumeRoleWithWebIdentityResponse: {
+    AssumeRoleWithWebIdentityResult: {
+      Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: number };
+    };
+  };
+};
 
 describe("STS auth", () => {
   const stack = memoryStack();
@@ -30,7 +46,7 @@ describe("STS auth", () => {
     const creds = await instanceCredentials(stack, "app-role");
     const response = await stsLogin(stack, await stsIdentityHeaders(creds));
     assert.equal(response.status, 200);
-    const body = await json(response);
+    const body = await json<CerberusToken>(response);
     assert.equal(body["lease_duration"], 3600);
     assert.equal(body["renewable"], false);
     assert.equal(
@@ -110,7 +126,7 @@ describe("STS auth", () => {
     const sts = await stsLogin(local, await stsIdentityHeaders(creds));
     assert.deepEqual(codes(await json(sts)), [99216], "role/worker (no path) is not registered");
     const auth = (await json(await kmsAuthData(local, "arn:aws:iam::111122223333:role/team-b/worker")))["auth_data"];
-    const decrypted = await json(await kms(local, creds, "Decrypt", { CiphertextBlob: auth }));
+    const decrypted = await json<KmsResult>(await kms(local, creds, "Decrypt", { CiphertextBlob: auth }));
     const token = JSON.parse(new TextDecoder().decode(b64decode(decrypted["Plaintext"])))["client_token"];
     assert.deepEqual((await json(await cerberus(local, "/v1/secret/app/jobs/db", token)))["data"], { password: "pw" });
   });
@@ -154,11 +170,11 @@ describe("the STS service", () => {
     assert.equal(xml.status, 200);
     assert.match(xml.headers.get("content-type") ?? "", /xml/);
     assert.match(await xml.text(), /<Arn>arn:aws:sts::111122223333:assumed-role\/app-role\/tester<\/Arn>/);
-    const body = await json(await signedGetCallerIdentity(creds, "application/json"));
+    const body = await json<CallerIdentityJson>(await signedGetCallerIdentity(creds, "application/json"));
     assert.equal(body["GetCallerIdentityResponse"]["GetCallerIdentityResult"]["Account"], "111122223333");
     const denied = await signedGetCallerIdentity({ ...creds, secretAccessKey: "nope" }, "application/json");
     assert.equal(denied.status, 403);
-    assert.equal((await json(denied))["Error"]["Code"], "SignatureDoesNotMatch");
+    assert.equal((await json<StsError>(denied))["Error"]["Code"], "SignatureDoesNotMatch");
   });
 
   it("answers AssumeRoleWithWebIdentity for registered tokens only", async () => {
@@ -181,7 +197,7 @@ describe("the STS service", () => {
     const xml = await (await post(form(d.webIdentityToken))).text();
     assert.match(xml, /<AccessKeyId>ASIA[A-Z2-7]{16}<\/AccessKeyId>/);
     assert.match(xml, /<Arn>arn:aws:sts::111122223333:assumed-role\/app-role\/pod-session<\/Arn>/);
-    const asJson = await json(await post(form(d.webIdentityToken), "application/json"));
+    const asJson = await json<WebIdentityJson>(await post(form(d.webIdentityToken), "application/json"));
     const credentials = asJson["AssumeRoleWithWebIdentityResponse"]["AssumeRoleWithWebIdentityResult"]["Credentials"];
     assert.equal(typeof credentials["Expiration"], "number");
     const issued = {
@@ -192,9 +208,9 @@ describe("the STS service", () => {
     assert.equal((await stsLogin(stack, await stsIdentityHeaders(issued))).status, 200);
     const invalid = await post(form("not-a-token"), "application/json");
     assert.equal(invalid.status, 400);
-    assert.equal((await json(invalid))["Error"]["Code"], "InvalidIdentityToken");
+    assert.equal((await json<StsError>(invalid))["Error"]["Code"], "InvalidIdentityToken");
     const otherRole = await post(form(d.webIdentityToken, d.roles.unregistered.arn), "application/json");
     assert.equal(otherRole.status, 403);
-    assert.equal((await json(otherRole))["Error"]["Code"], "AccessDenied");
+    assert.equal((await json<StsError>(otherRole))["Error"]["Code"], "AccessDenied");
   });
 });
