@@ -4,13 +4,13 @@
  * 127.0.0.1. Runs a real Deno process from any of the three runtimes.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type LocalStack, startLocalStack } from "../../src/testing/mod.ts";
+import { denoBaseEnv, runProcess } from "./_process.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const deno = join(root, "node_modules", ".bin", "deno");
@@ -42,11 +42,7 @@ describe("mod.ts imported from another folder by Deno", () => {
     );
     const credentials = stack.seed.roleCredentials(arn);
     const env = {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      DENO_DIR: process.env.DENO_DIR ?? "",
-      DENO_NO_UPDATE_CHECK: "1",
-      NO_COLOR: "1",
+      ...denoBaseEnv(),
       ...stack.env,
       CREDS: JSON.stringify({
         accessKeyId: credentials.accessKeyId,
@@ -54,24 +50,9 @@ describe("mod.ts imported from another folder by Deno", () => {
         sessionToken: credentials.sessionToken,
       }),
     };
-    const args = [
-      "run",
-      "--no-prompt",
-      "--config",
-      join(root, "deno.json"),
-      "--allow-net=127.0.0.1",
-      "--allow-env",
-      "main.ts",
-    ];
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(deno, args, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => (stdout += String(chunk)));
-      child.stderr.on("data", (chunk) => (stderr += String(chunk)));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    const config = join(root, "deno.json");
+    const args = ["run", "--no-prompt", "--config", config, "--allow-net=127.0.0.1", "--allow-env", "main.ts"];
+    const result = await runProcess(deno, args, dir, env);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), stack.defaults!.secret);
   });

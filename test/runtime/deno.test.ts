@@ -4,38 +4,20 @@
  * 127.0.0.1 with --allow-net=127.0.0.1 and a scoped --allow-env only.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startLocalStack } from "../../src/testing/mod.ts";
+import { denoBaseEnv, runProcess } from "./_process.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const deno = join(root, "node_modules", ".bin", "deno");
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Only what Deno needs to start: the permissions under test are what it is given on top.
-    const base = {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      DENO_DIR: process.env.DENO_DIR ?? "",
-      DENO_NO_UPDATE_CHECK: "1",
-      NO_COLOR: "1",
-    };
-    const child = spawn(deno, args, { cwd: root, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += String(chunk)));
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[], env: Record<string, string> = {}) {
+  // Only what Deno needs to start: the permissions under test are what it is given on top.
+  return runProcess(deno, args, root, { ...denoBaseEnv(), ...env });
 }
 
 describe("the Deno adapter in a real Deno process", () => {

@@ -3,7 +3,6 @@
  * Deno's node:http), and the Node runtime adapter. All traffic stays on loopback.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -20,6 +19,7 @@ import { ManualClock } from "../../src/testing/mod.ts";
 import type { TransportInit, TransportResponse } from "../../src/transport.ts";
 import { type Deferred, deferred, rejection, utf8 } from "../internal/_helpers.ts";
 import { canListen, here, startRawServer, startServer, type TestServer } from "./_server.ts";
+import { runProcess } from "./_process.ts";
 
 const ipv6 = await canListen("::1");
 
@@ -490,22 +490,6 @@ describe("nodeRuntime", () => {
   });
 });
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, NODE_TEST_CONTEXT: undefined },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += String(chunk)));
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function run(command: string, args: string[], cwd: string) {
+  return runProcess(command, args, cwd, { ...process.env, NODE_TEST_CONTEXT: undefined });
 }
