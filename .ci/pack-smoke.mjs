@@ -64,10 +64,9 @@ import * as core from "cerberus-edge/core";
 import { startLocalStack } from "cerberus-edge/testing";
 import * as vendored from "./node_modules/cerberus-edge/dist/cerberus-edge.vendor.mjs";
 const check = (ok, what) => { if (!ok) throw new Error("smoke: " + what); };
-check(typeof core.createClient === "function" && typeof core.kmsAuth === "function", "core entry");
-check(typeof vendored.createCerberusClient === "function", "vendored file");
-const runtime = lib.detectRuntime().name;
-check(vendored.detectRuntime().name === runtime, "vendored detection");
+check(typeof core.createCerberusClient === "function" && typeof core.kmsAuth === "function", "core entry");
+check(typeof vendored.createCerberusClient === "function" && vendored.VERSION === lib.VERSION, "vendored file");
+const runtime = typeof Bun !== "undefined" ? "bun" : typeof Deno !== "undefined" ? "deno" : "node";
 const stack = await startLocalStack();
 try {
   const arn = stack.defaults.roles.app.arn;
@@ -91,7 +90,7 @@ console.log("smoke ok on " + runtime);
 const lib = require("cerberus-edge");
 const core = require("cerberus-edge/core");
 const testing = require("cerberus-edge/testing");
-if (typeof lib.createCerberusClient !== "function" || typeof core.createClient !== "function" || typeof testing.startLocalStack !== "function") throw new Error("smoke: CJS entries");
+if (typeof lib.createCerberusClient !== "function" || typeof core.createCerberusClient !== "function" || typeof testing.startLocalStack !== "function") throw new Error("smoke: CJS entries");
 console.log("smoke ok on node (require)");
 `,
   );
