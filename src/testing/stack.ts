@@ -116,9 +116,11 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** The in-memory origins of {@link createLocalStack}. */
-// Loopback addresses, so that a client's endpoint policy treats them as this machine; nothing
-// listens there (port 9 is the discard port): only the in-memory transport reaches them.
+/**
+ * The in-memory origins of {@link createLocalStack}: loopback addresses, so that a client's
+ * endpoint policy treats them as this machine, though nothing listens there (port 9 is the
+ * discard port) and only the in-memory transport reaches them.
+ */
 export const MEMORY_ORIGINS: ServiceUrls = {
   cerberus: "http://127.0.0.11:9",
   kms: "http://127.0.0.12:9",
