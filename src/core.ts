@@ -8,6 +8,8 @@ export { createCerberusClient } from "./client/client.ts";
 export type { CerberusClient, CerberusClientOptions } from "./client/client.ts";
 export { kmsAuth } from "./auth/kms-auth.ts";
 export type { KmsAuthOptions } from "./auth/kms-auth.ts";
+export { stsAuth } from "./auth/sts-auth.ts";
+export type { StsAuthOptions } from "./auth/sts-auth.ts";
 export type { AuthProvider } from "./auth/provider.ts";
 export type { TokenInfo } from "./auth/token.ts";
 export type { AwsCredentials } from "./aws/credentials.ts";

@@ -6,25 +6,25 @@
  * @module
  */
 import * as v from "valibot";
-import { type AwsCredentials, type AwsCredentialSource, sealCredentials } from "../aws/credentials.ts";
+import type { AwsCredentials, AwsCredentialSource } from "../aws/credentials.ts";
 import { checkRegion, serviceEndpoint } from "../aws/endpoints.ts";
 import type { HostPrincipal } from "../aws/host.ts";
 import { kmsDecrypt } from "../aws/kms.ts";
-import { callCerberus, decodeAnswer } from "../client/request.ts";
+import { decodeAnswer } from "../client/request.ts";
 import {
-  AbortedError,
   type AuthAttempt,
   AuthenticationError,
   CerberusApiError,
   type CerberusEdgeError,
   InvalidInputError,
-  TransportError,
 } from "../errors.ts";
 import { isBase64 } from "../internal/base64.ts";
 import { emit } from "../internal/events.ts";
 import { asLibraryError, describeError } from "../internal/failure.ts";
-import { retry } from "../internal/retry.ts";
+import { callAuth } from "./auth-call.ts";
+import { credentialsOption, resolveCredentials } from "./credentials.ts";
 import type { AuthContext, AuthProvider } from "./provider.ts";
+import { resolveRegion } from "./region.ts";
 import { type CerberusToken, tokenFromPlaintext } from "./token.ts";
 
 /** Options of {@link kmsAuth}. */
@@ -32,7 +32,7 @@ export interface KmsAuthOptions {
   /** `2` (default): `/v2/auth/iam-principal` with a principal ARN; `1`: legacy `/v1/auth/iam-role`. */
   version?: 1 | 2;
   /**
-   * KMS region: the region this process runs in. Default: `AWS_REGION`, then
+   * KMS region: the region this process runs in. Default: `CERBERUS_REGION`, `AWS_REGION`,
    * `AWS_DEFAULT_REGION`, then the instance identity document. Never a hard-coded default.
    */
   region?: string;
@@ -79,10 +79,7 @@ export function kmsAuth(options: KmsAuthOptions = {}): AuthProvider {
       field("principalArn"),
     );
   }
-  const source = options.credentials;
-  const credentials = typeof source === "function" || source === undefined
-    ? source
-    : sealCredentials(source, "kmsAuth.credentials", "config");
+  const credentials = credentialsOption(options.credentials, "kmsAuth.credentials");
   const settings: Settings = { ...options, version, fallbackRegions, credentials };
   return { method: version === 2 ? "kms" : "kms-v1", authenticate: (context) => authenticate(settings, context) };
 }
@@ -103,9 +100,9 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
   }
   // Cerberus's order: the account and roles first, then the region to ask for.
   const candidates = o.principalArn
-    ? [namedCandidate(o.principalArn, () => explicitCredentials(o, context))]
+    ? [namedCandidate(o.principalArn, () => resolveCredentials(o.credentials, context, "kmsAuth.credentials"))]
     : await host!.principals(context, o.version === 2);
-  const region = await resolveRegion(o, context, !o.principalArn);
+  const region = await resolveRegion(o.region, context, "kmsAuth.region", !o.principalArn);
   const regions = [region, ...o.fallbackRegions.filter((r) => r !== region)];
   const attempts: AuthAttempt[] = [];
   const refused = new Set<string>();
@@ -148,53 +145,9 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
   );
 }
 
-/** The region, per Cerberus's advice: the option, the environment, then where the instance runs. */
-async function resolveRegion(o: Settings, context: AuthContext, fromHost: boolean): Promise<string> {
-  const found = (region: string, source: "option" | "env" | "identity-document") => {
-    emit(context.onEvent, { type: "auth.region", region, source });
-    return region;
-  };
-  if (o.region) return found(o.region, "option");
-  for (const name of ["AWS_REGION", "AWS_DEFAULT_REGION"]) {
-    const value = context.env(name);
-    if (value) return found(checkRegion(value, name), "env");
-  }
-  const region = fromHost ? await context.host?.region(context) : undefined;
-  if (!region) {
-    throw new InvalidInputError(
-      "no region: pass one or set AWS_REGION (KMS auth decrypts in the region the process runs in)",
-      { field: "kmsAuth.region" },
-    );
-  }
-  return found(region, "identity-document");
-}
-
 function namedCandidate(principalArn: string, credentials: () => Promise<AwsCredentials>): HostPrincipal {
   const [, , , accountId = ""] = ARN.exec(principalArn) ?? [];
   return { principalArn, roleName: principalArn.slice(principalArn.lastIndexOf("/") + 1), accountId, credentials };
-}
-
-/** Credentials of a named principal: the option, else what the host vends (environment keys, the container endpoint). */
-async function explicitCredentials(o: Settings, context: AuthContext): Promise<AwsCredentials> {
-  const source = o.credentials;
-  if (typeof source === "function") {
-    let credentials: AwsCredentials;
-    try {
-      credentials = await source();
-    } catch (error) {
-      throw asLibraryError(error, "credentials", "the kmsAuth.credentials function");
-    }
-    return sealCredentials(credentials, "kmsAuth.credentials()");
-  }
-  const fromHost = source ?? context.host?.credentials(context);
-  if (fromHost) return fromHost;
-  throw new InvalidInputError(
-    "none given, and the host has none (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unset, no container endpoint)",
-    {
-      field: "kmsAuth.credentials",
-      step: "credentials",
-    },
-  );
 }
 
 async function authenticateAs(
@@ -216,15 +169,7 @@ async function authenticateAs(
         json: { account_id: candidate.accountId, role_name: candidate.roleName, region },
       }),
   } as const;
-  // Asking for auth_data is safe to repeat, and a keep-alive socket the server just closed
-  // fails a POST without a transport-level retry: one more try on a connection error.
-  const answer = await retry(() => callCerberus(context, call), { attempts: 2, baseDelayMs: 0, maxDelayMs: 0 }, {
-    clock: context.http.clock,
-    signal: context.signal,
-    aborted: (reason) =>
-      new AbortedError("authentication was aborted by the caller", { step: "cerberus-auth", cause: reason }),
-    retryable: (error) => error instanceof TransportError && error.code !== "TIMEOUT",
-  });
+  const answer = await callAuth(context, call);
   const { auth_data } = decodeAnswer(answer, AuthData, call);
   emit(context.onEvent, { type: "auth.payload", principal: candidate.principalArn, region, bytes: auth_data.length });
   const plaintext = await kmsDecrypt({

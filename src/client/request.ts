@@ -44,6 +44,8 @@ export interface CerberusCall {
   headers?: Record<string, string>;
   /** The token, sent as `X-Cerberus-Token`. */
   token?: string | undefined;
+  /** Other secrets the call carries (an AWS session token), scrubbed from any server message. */
+  secrets?: readonly string[] | undefined;
   /** Statuses answered rather than thrown (404 for a listing). */
   allow?: readonly number[];
   /** The caller's signal. */
@@ -96,7 +98,10 @@ const ErrorBody = v.object({
 });
 
 /** Turns an error answer into a {@link CerberusApiError}, whatever its body. */
-export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | "step" | "token">): CerberusApiError {
+export function cerberusError(
+  answer: Answer,
+  call: Pick<CerberusCall, "what" | "step" | "token" | "secrets">,
+): CerberusApiError {
   const status = answer.status;
   const options = { step: call.step, status };
   const what = sanitize(call.what);
@@ -119,7 +124,7 @@ export function cerberusError(answer: Answer, call: Pick<CerberusCall, "what" | 
       : `a non-JSON body (${type}, ${answer.body.length} bytes; a WAF or proxy in front of Cerberus?)`;
     return new CerberusApiError(`${what}: Cerberus answered HTTP ${status} with ${what}`, options);
   }
-  const secrets = [call.token];
+  const secrets = [call.token, ...(call.secrets ?? [])];
   // Current bodies hold {code, message} objects; older (Vault-style) ones plain strings.
   const errors: CerberusErrorDetail[] = (parsed.value.errors ?? []).slice(0, 10).map((e) => {
     const entry = isRecord(e) ? e : { message: e };

@@ -1,0 +1,150 @@
+/**
+ * Cerberus STS authentication, the current IAM method (docs/wire.md#sts-auth): sign an STS
+ * `GetCallerIdentity` request without sending it, hand the signature to Cerberus, and let
+ * Cerberus replay it to STS to learn who the caller is. No request goes to STS itself.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import type { AwsCredentials, AwsCredentialSource } from "../aws/credentials.ts";
+import { checkRegion } from "../aws/endpoints.ts";
+import { signPost } from "../aws/sigv4.ts";
+import { decodeAnswer } from "../client/request.ts";
+import { type AuthAttempt, AuthenticationError, CerberusApiError, InvalidInputError } from "../errors.ts";
+import { isRecord } from "../internal/decode.ts";
+import { emit } from "../internal/events.ts";
+import { asLibraryError, describeError } from "../internal/failure.ts";
+import { sanitize } from "../internal/text.ts";
+import { callAuth } from "./auth-call.ts";
+import { credentialsOption, resolveCredentials } from "./credentials.ts";
+import type { AuthContext, AuthProvider } from "./provider.ts";
+import { resolveRegion } from "./region.ts";
+import { type CerberusToken, tokenFromPayload } from "./token.ts";
+
+/** Options of {@link stsAuth}. */
+export interface StsAuthOptions {
+  /**
+   * The STS region whose endpoint the signature is for: the region this process runs in.
+   * Default: `CERBERUS_REGION`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the instance identity
+   * document. Never a hard-coded default.
+   */
+  region?: string;
+  /** Regions to try in turn when Cerberus cannot reach STS in the first (a regional outage). */
+  fallbackRegions?: readonly string[];
+  /**
+   * Credentials to sign with, or a function returning them. Default, where the runtime knows the
+   * host (Node, Bun, Deno): the `AWS_*` key variables, else the container credentials endpoint.
+   */
+  credentials?: AwsCredentialSource;
+}
+
+/** The exact body STS replays; the signature covers its hash. */
+const GET_CALLER_IDENTITY = "Action=GetCallerIdentity&Version=2011-06-15";
+const AnyJson = v.unknown();
+
+/** Cerberus codes that mean the caller or its signature was refused, not that STS was unreachable. */
+const REFUSED = new Set([99106, 99216, 99236, 99237, 99238]);
+
+/**
+ * STS authentication. Only `host` and `x-amz-date` (and `x-amz-security-token` with temporary
+ * credentials) are signed, over the regional host `sts.<region>.amazonaws.com` (`.com.cn` in
+ * China), because that is exactly what Cerberus replays.
+ */
+export function stsAuth(options: StsAuthOptions = {}): AuthProvider {
+  if (options === null || typeof options !== "object") {
+    throw new InvalidInputError("must be an object", { field: "stsAuth options" });
+  }
+  if (options.region !== undefined) checkRegion(options.region, "stsAuth.region");
+  if (options.fallbackRegions !== undefined && !Array.isArray(options.fallbackRegions)) {
+    throw new InvalidInputError("must be an array of region names", { field: "stsAuth.fallbackRegions" });
+  }
+  const fallbackRegions = (options.fallbackRegions ?? []).map((r, i) =>
+    checkRegion(r, `stsAuth.fallbackRegions[${i}]`)
+  );
+  const credentials = credentialsOption(options.credentials, "stsAuth.credentials");
+  const settings = { region: options.region, fallbackRegions, credentials };
+  return { method: "sts", authenticate: (context) => authenticate(settings, context) };
+}
+
+async function authenticate(
+  o: { region: string | undefined; fallbackRegions: string[]; credentials: AwsCredentialSource | undefined },
+  context: AuthContext,
+): Promise<CerberusToken> {
+  const startedAt = context.http.clock.now();
+  const credentials = await resolveCredentials(o.credentials, context, "stsAuth.credentials");
+  const region = await resolveRegion(o.region, context, "stsAuth.region");
+  const regions = [region, ...o.fallbackRegions.filter((r) => r !== region)];
+  // Who the caller is, Cerberus says; until then it is known by its access key id's prefix.
+  const caller = `the holder of ${credentials.accessKeyId.slice(0, 4)}… keys`;
+  const attempts: AuthAttempt[] = [];
+  for (const [index, attemptRegion] of regions.entries()) {
+    if (index > 0) emit(context.onEvent, { type: "auth.region", region: attemptRegion, source: "fallback" });
+    emit(context.onEvent, { type: "auth.attempt", method: "sts", principal: caller, region: attemptRegion });
+    try {
+      const token = await authenticateIn(attemptRegion, credentials, context, startedAt, caller);
+      const info = token.info;
+      emit(context.onEvent, {
+        type: "auth.success",
+        method: "sts",
+        principal: info.principal,
+        region: attemptRegion,
+        expiresAt: info.expiresAt,
+        policies: [...info.policies],
+      });
+      return token;
+    } catch (error) {
+      if (context.signal?.aborted || error instanceof InvalidInputError) throw error;
+      const failure = asLibraryError(error, "cerberus-auth", "authentication");
+      const reason = describeError(failure);
+      attempts.push({ principal: caller, region: attemptRegion, reason, error: failure });
+      emit(context.onEvent, { type: "auth.failure", principal: caller, region: attemptRegion, reason });
+      // A refusal is an answer, the same in every region; only an outage is worth another region.
+      if (failure instanceof CerberusApiError && failure.codes.some((code) => REFUSED.has(code))) break;
+    }
+  }
+  throw new AuthenticationError(`STS authentication failed (tried ${attempts.map((a) => a.region).join(", ")}):`, {
+    attempts,
+  });
+}
+
+async function authenticateIn(
+  region: string,
+  credentials: AwsCredentials,
+  context: AuthContext,
+  startedAt: number,
+  caller: string,
+): Promise<CerberusToken> {
+  const host = `sts.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
+  const signed = await signPost({
+    url: `https://${host}/`,
+    headers: {},
+    body: GET_CALLER_IDENTITY,
+    credentials,
+    service: "sts",
+    region,
+    time: context.http.clock.now() + context.state.skew.offsetMs,
+    step: "sts-sign",
+  });
+  // Only the signature goes to Cerberus; the body and the host are what STS will see on replay.
+  const headers: Record<string, string> = { Authorization: signed.authorization!, "X-Amz-Date": signed["x-amz-date"]! };
+  if (signed["x-amz-security-token"]) headers["X-Amz-Security-Token"] = signed["x-amz-security-token"];
+  const call = {
+    method: "POST",
+    path: "/v2/auth/sts-identity",
+    headers,
+    what: "STS authentication",
+    step: "cerberus-auth",
+    signal: context.signal,
+    secrets: credentials.sessionToken ? [credentials.sessionToken] : [],
+  } as const;
+  const answer = await callAuth(context, call);
+  const payload = decodeAnswer(answer, AnyJson, call);
+  const metadata = isRecord(payload) && isRecord(payload.metadata) ? payload.metadata : {};
+  const arn = typeof metadata.aws_iam_principal_arn === "string" ? sanitize(metadata.aws_iam_principal_arn) : caller;
+  return tokenFromPayload(
+    payload,
+    { method: "sts", principal: arn, region, startedAt },
+    "cerberus-auth",
+    "Cerberus's STS auth answer",
+  );
+}
