@@ -15,13 +15,13 @@ import { sanitize } from "../internal/text.ts";
 export type EnvLookup = (name: string) => string | undefined;
 
 /** The KMS auth flavours the command line offers, as `CERBERUS_AUTH` spells them. */
-export type CliAuthMethod = "kms" | "kms-v1";
+export type CliAuthMethod = "kms" | "kms-v1" | "sts";
 
 /** What the environment configures. */
 export interface CliConfig {
   /** The checked Cerberus base URL. */
   url: URL;
-  /** `kms` (KMS auth v2, `/v2/auth/iam-principal`) or `kms-v1` (`/v1/auth/iam-role`). */
+  /** `kms` (KMS auth v2, `/v2/auth/iam-principal`), `kms-v1` (`/v1/auth/iam-role`) or `sts` (`/v2/auth/sts-identity`). */
   auth: CliAuthMethod;
   /** `CERBERUS_REGION` when set; otherwise the library picks `AWS_REGION`, `AWS_DEFAULT_REGION`, then the instance's region. */
   region: string | undefined;
@@ -37,7 +37,7 @@ function read(env: EnvLookup, name: string): string | undefined {
  * Builds the configuration from the environment.
  *
  * - `CERBERUS_URL`, else `CERBERUS_ADDR`: required; `https:`, or `http:` to a loopback host only.
- * - `CERBERUS_AUTH`: `kms` (default) or `kms-v1`, case-insensitive.
+ * - `CERBERUS_AUTH`: `kms` (default), `kms-v1` or `sts`, case-insensitive.
  * - `CERBERUS_REGION`: optional explicit KMS region, checked for the shape of an AWS region.
  *
  * @throws {InvalidInputError} for a missing or invalid value, naming the variable.
@@ -56,8 +56,8 @@ export function readConfig(env: EnvLookup): CliConfig {
   const url = endpointUrl(rawUrl, urlVariable, "loopback");
 
   const rawAuth = read(env, "CERBERUS_AUTH")?.toLowerCase() ?? "kms";
-  if (rawAuth !== "kms" && rawAuth !== "kms-v1") {
-    throw new InvalidInputError(`"${sanitize(rawAuth, 40)}" is not supported; use kms (the default) or kms-v1`, {
+  if (rawAuth !== "kms" && rawAuth !== "kms-v1" && rawAuth !== "sts") {
+    throw new InvalidInputError(`"${sanitize(rawAuth, 40)}" is not supported; use kms (the default), kms-v1 or sts`, {
       field: "CERBERUS_AUTH",
     });
   }

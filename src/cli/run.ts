@@ -6,6 +6,7 @@
  */
 import { createCerberusClient } from "../../mod.ts";
 import { kmsAuth } from "../auth/kms-auth.ts";
+import { stsAuth } from "../auth/sts-auth.ts";
 import type { CerberusClient, CerberusClientOptions } from "../client/client.ts";
 import {
   AuthenticationError,
@@ -78,7 +79,9 @@ Options:
 Environment:
   CERBERUS_URL             Cerberus base URL (alias CERBERUS_ADDR); https:, or http: to a
                            loopback host only
-  CERBERUS_AUTH            kms (default, /v2/auth/iam-principal) or kms-v1 (/v1/auth/iam-role)
+  CERBERUS_AUTH            kms (default, /v2/auth/iam-principal), kms-v1 (/v1/auth/iam-role) or
+                           sts (/v2/auth/sts-identity, signing with AWS_ACCESS_KEY_ID/... or the
+                           container credentials)
   CERBERUS_REGION          KMS region; default AWS_REGION, then AWS_DEFAULT_REGION, then the
                            region of the instance
   AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_V1_DISABLED, AWS_EC2_METADATA_DISABLED,
@@ -211,7 +214,9 @@ export async function run(
     const verbose = invocation.verbose;
     const client = factory({
       url: config.url,
-      auth: kmsAuth({ version: config.auth === "kms-v1" ? 1 : 2, region: config.region }),
+      auth: config.auth === "sts"
+        ? stsAuth({ region: config.region })
+        : kmsAuth({ version: config.auth === "kms-v1" ? 1 : 2, region: config.region }),
       userAgent: `${PROGRAM}-cli/${VERSION}`,
       onEvent: verbose ? (event) => io.stderr(`[${PROGRAM}] ${formatEvent(event)}\n`) : undefined,
     });

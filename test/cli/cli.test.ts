@@ -257,17 +257,19 @@ describe("cli run(): configuration from the environment", () => {
     assert.equal(String(both.created[0]!.url), "https://url.example.com/");
   });
 
-  test("CERBERUS_AUTH selects KMS auth v2 (default) or v1; anything else exits 2", async () => {
+  test("CERBERUS_AUTH selects KMS auth v2 (default), v1 or STS; anything else exits 2", async () => {
     const byDefault = await cli(["whoami"]);
     assert.equal(byDefault.created[0]!.auth.method, "kms");
     const v2 = await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "KMS" } });
     assert.equal(v2.created[0]!.auth.method, "kms");
     const v1 = await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "kms-v1" } });
     assert.equal(v1.created[0]!.auth.method, "kms-v1");
+    const sts = await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "STS" } });
+    assert.equal(sts.created[0]!.auth.method, "sts");
     assertFailure(
-      await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "sts" } }),
+      await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "iam" } }),
       ExitCode.USAGE,
-      /CERBERUS_AUTH: "sts" is not supported; use kms/,
+      /CERBERUS_AUTH: "iam" is not supported; use kms/,
     );
   });
 
@@ -692,7 +694,7 @@ describe("cli in a child process, against the local stack", () => {
   let stack: LocalStack;
   let kmsProxy: Awaited<ReturnType<typeof startSniffer>>;
   let cerberusProxy: Awaited<ReturnType<typeof startSniffer>>;
-  /** Every client token the stack issued (from KMS Decrypt plaintexts). */
+  /** Every client token the stack issued (from KMS Decrypt plaintexts and STS auth answers). */
   const issued = new Set<string>();
   /** Every token the CLI sent to Cerberus. */
   const sent = new Set<string>();
@@ -709,9 +711,14 @@ describe("cli in a child process, against the local stack", () => {
       const payload = JSON.parse(Buffer.from(plaintext, "base64").toString("utf8")) as { client_token?: string };
       if (payload.client_token) issued.add(payload.client_token);
     });
-    cerberusProxy = await startSniffer(stack.cerberus, ({ requestHeaders }) => {
+    cerberusProxy = await startSniffer(stack.cerberus, ({ path, requestHeaders, status, body }) => {
       const token = requestHeaders["x-cerberus-token"];
       if (typeof token === "string") sent.add(token);
+      // STS auth answers the token itself (no KMS payload to sniff).
+      if (path.startsWith("/v2/auth/sts-identity") && status === 200) {
+        const answer = JSON.parse(body.toString("utf8")) as { client_token?: string };
+        if (answer.client_token) issued.add(answer.client_token);
+      }
     });
     env = { ...baseEnv(), ...stack.env, AWS_ENDPOINT_URL_KMS: kmsProxy.url, CERBERUS_URL: cerberusProxy.url };
   });
@@ -778,6 +785,19 @@ describe("cli in a child process, against the local stack", () => {
     const v1 = await cerberusEdge(["whoami"], { CERBERUS_AUTH: "kms-v1" });
     assert.equal(v1.code, 0, v1.stderr);
     assert.equal((JSON.parse(v1.stdout) as { method: string }).method, "kms-v1");
+
+    // A host with AWS keys in its environment and nothing else: STS auth.
+    const keys = stack.seed.roleCredentials(stack.defaults!.roles.app.arn);
+    const sts = await cerberusEdge(["read", stack.defaults!.secretPath], {
+      CERBERUS_AUTH: "sts",
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:9",
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      AWS_SESSION_TOKEN: keys.sessionToken,
+    });
+    assert.equal(sts.code, 0, sts.stderr);
+    assert.deepEqual(JSON.parse(sts.stdout), stack.defaults!.secret);
+    assert.ok(!sts.stdout.includes(keys.secretAccessKey) && !sts.stderr.includes(keys.secretAccessKey));
   });
 
   test("CERBERUS_REGION is the KMS region; CERBERUS_ADDR is an alias of CERBERUS_URL", async () => {
@@ -825,7 +845,7 @@ describe("cli in a child process, against the local stack", () => {
         { CERBERUS_URL: "http://cerberus.example.com" },
         /CERBERUS_URL: plain http: is not allowed for cerberus.example.com/,
       ],
-      [["whoami"], { CERBERUS_AUTH: "sts" }, /CERBERUS_AUTH/],
+      [["whoami"], { CERBERUS_AUTH: "iam" }, /CERBERUS_AUTH/],
     ];
     for (const [argv, extra, pattern] of cases) {
       const out = await cerberusEdge(argv, extra);
