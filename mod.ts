@@ -12,6 +12,8 @@
  *
  * @module
  */
+import { defaultAuth } from "./src/auth/default-auth.ts";
+import type { AuthProvider } from "./src/auth/provider.ts";
 import {
   type CerberusClient,
   type CerberusClientOptions,
@@ -24,7 +26,16 @@ export * from "./src/core.ts";
 /**
  * Creates a Cerberus client on the detected runtime: its environment variables and files where
  * it has them, and its fastest transport (Node: `node:http`; Bun, Deno, Workers: `fetch`).
+ * Without `auth`, the default chain picks the method: `CERBERUS_AUTH` (`token`, `sts`, `kms`,
+ * `kms-v1`, or `auto`: a pasted `CERBERUS_TOKEN`, else STS auth when the host has AWS
+ * credentials, else KMS auth through instance metadata).
  */
-export function createCerberusClient(options: CerberusClientOptions): CerberusClient {
-  return createClient({ ...options, runtime: options?.runtime ?? detectRuntime() });
+export function createCerberusClient(
+  options: Omit<CerberusClientOptions, "auth"> & { auth?: AuthProvider },
+): CerberusClient {
+  return createClient({
+    ...options,
+    auth: options?.auth ?? defaultAuth(),
+    runtime: options?.runtime ?? detectRuntime(),
+  });
 }

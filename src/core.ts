@@ -9,6 +9,7 @@ export type { CerberusClient, CerberusClientOptions } from "./client/client.ts";
 export { kmsAuth } from "./auth/kms-auth.ts";
 export type { KmsAuthOptions } from "./auth/kms-auth.ts";
 export { stsAuth } from "./auth/sts-auth.ts";
+export { tokenAuth } from "./auth/token-auth.ts";
 export type { StsAuthOptions } from "./auth/sts-auth.ts";
 export type { AuthProvider } from "./auth/provider.ts";
 export type { TokenInfo } from "./auth/token.ts";

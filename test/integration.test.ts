@@ -34,6 +34,27 @@ function client(auth: KmsAuthOptions = {}, env: Record<string, string> = {}) {
   return { cerberus, events };
 }
 
+describe("no auth option: the default chain", () => {
+  test("on the emulated EC2 instance (no AWS keys, no token), the default chain reads the secret with KMS auth", async () => {
+    const cerberus = createCerberusClient({ url: stack.cerberus, env: { ...stack.env } });
+    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.equal((await cerberus.whoami()).method, "kms");
+  });
+
+  test("with AWS keys in the environment, STS auth", async () => {
+    const k = stack.seed.roleCredentials(stack.defaults!.roles.app.arn);
+    const env = {
+      ...stack.env,
+      AWS_ACCESS_KEY_ID: k.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: k.secretAccessKey,
+      AWS_SESSION_TOKEN: k.sessionToken!,
+    };
+    const cerberus = createCerberusClient({ url: stack.cerberus, env });
+    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.equal((await cerberus.whoami()).method, "sts");
+  });
+});
+
 describe("KMS auth over the loopback stack", () => {
   test("the EC2 sequence: roles from IMDS, the unregistered role skipped, secret read", async () => {
     stack.faults.clear();

@@ -6,22 +6,22 @@
  *
  * @module
  */
+import { type AuthMethodName, authMethodOf } from "../auth/default-auth.ts";
 import { checkRegion } from "../aws/endpoints.ts";
 import { InvalidInputError } from "../errors.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
-import { sanitize } from "../internal/text.ts";
 
 /** Looks up an environment variable; `undefined` when unset (or not readable). */
 export type EnvLookup = (name: string) => string | undefined;
 
 /** The KMS auth flavours the command line offers, as `CERBERUS_AUTH` spells them. */
-export type CliAuthMethod = "kms" | "kms-v1" | "sts";
+export type CliAuthMethod = AuthMethodName;
 
 /** What the environment configures. */
 export interface CliConfig {
   /** The checked Cerberus base URL. */
   url: URL;
-  /** `kms` (KMS auth v2, `/v2/auth/iam-principal`), `kms-v1` (`/v1/auth/iam-role`) or `sts` (`/v2/auth/sts-identity`). */
+  /** `auto` (the default chain), `token`, `sts`, `kms` (v2) or `kms-v1`. */
   auth: CliAuthMethod;
   /** `CERBERUS_REGION` when set; otherwise the library picks `AWS_REGION`, `AWS_DEFAULT_REGION`, then the instance's region. */
   region: string | undefined;
@@ -37,7 +37,7 @@ function read(env: EnvLookup, name: string): string | undefined {
  * Builds the configuration from the environment.
  *
  * - `CERBERUS_URL`, else `CERBERUS_ADDR`: required; `https:`, or `http:` to a loopback host only.
- * - `CERBERUS_AUTH`: `kms` (default), `kms-v1` or `sts`, case-insensitive.
+ * - `CERBERUS_AUTH`: `auto` (default), `token`, `sts`, `kms` or `kms-v1`, case-insensitive.
  * - `CERBERUS_REGION`: optional explicit KMS region, checked for the shape of an AWS region.
  *
  * @throws {InvalidInputError} for a missing or invalid value, naming the variable.
@@ -55,14 +55,9 @@ export function readConfig(env: EnvLookup): CliConfig {
   }
   const url = endpointUrl(rawUrl, urlVariable, "loopback");
 
-  const rawAuth = read(env, "CERBERUS_AUTH")?.toLowerCase() ?? "kms";
-  if (rawAuth !== "kms" && rawAuth !== "kms-v1" && rawAuth !== "sts") {
-    throw new InvalidInputError(`"${sanitize(rawAuth, 40)}" is not supported; use kms (the default), kms-v1 or sts`, {
-      field: "CERBERUS_AUTH",
-    });
-  }
+  const auth = authMethodOf(env);
 
   const rawRegion = read(env, "CERBERUS_REGION");
   const region = rawRegion === undefined ? undefined : checkRegion(rawRegion, "CERBERUS_REGION");
-  return { url, auth: rawAuth, region };
+  return { url, auth, region };
 }

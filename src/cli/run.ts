@@ -5,8 +5,7 @@
  * @module
  */
 import { createCerberusClient } from "../../mod.ts";
-import { kmsAuth } from "../auth/kms-auth.ts";
-import { stsAuth } from "../auth/sts-auth.ts";
+import { authFor, defaultAuth } from "../auth/default-auth.ts";
 import type { CerberusClient, CerberusClientOptions } from "../client/client.ts";
 import {
   AuthenticationError,
@@ -79,9 +78,10 @@ Options:
 Environment:
   CERBERUS_URL             Cerberus base URL (alias CERBERUS_ADDR); https:, or http: to a
                            loopback host only
-  CERBERUS_AUTH            kms (default, /v2/auth/iam-principal), kms-v1 (/v1/auth/iam-role) or
-                           sts (/v2/auth/sts-identity, signing with AWS_ACCESS_KEY_ID/... or the
-                           container credentials)
+  CERBERUS_AUTH            auto (default): CERBERUS_TOKEN if set, else sts when AWS
+                           credentials are found (AWS_ACCESS_KEY_ID/..., the container
+                           endpoint), else kms; or one of token, sts, kms, kms-v1
+  CERBERUS_TOKEN           a Cerberus token to use as it is (no AWS call)
   CERBERUS_REGION          KMS region; default AWS_REGION, then AWS_DEFAULT_REGION, then the
                            region of the instance
   AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_V1_DISABLED, AWS_EC2_METADATA_DISABLED,
@@ -214,9 +214,8 @@ export async function run(
     const verbose = invocation.verbose;
     const client = factory({
       url: config.url,
-      auth: config.auth === "sts"
-        ? stsAuth({ region: config.region })
-        : kmsAuth({ version: config.auth === "kms-v1" ? 1 : 2, region: config.region }),
+      // CERBERUS_REGION was checked above; the library reads it (and AWS_REGION, …) itself.
+      auth: config.auth === "auto" ? defaultAuth() : authFor(config.auth),
       userAgent: `${PROGRAM}-cli/${VERSION}`,
       onEvent: verbose ? (event) => io.stderr(`[${PROGRAM}] ${formatEvent(event)}\n`) : undefined,
     });

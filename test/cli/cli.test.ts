@@ -257,9 +257,9 @@ describe("cli run(): configuration from the environment", () => {
     assert.equal(String(both.created[0]!.url), "https://url.example.com/");
   });
 
-  test("CERBERUS_AUTH selects KMS auth v2 (default), v1 or STS; anything else exits 2", async () => {
+  test("CERBERUS_AUTH selects the default chain (auto), KMS auth v2 or v1, or STS; anything else exits 2", async () => {
     const byDefault = await cli(["whoami"]);
-    assert.equal(byDefault.created[0]!.auth.method, "kms");
+    assert.equal(byDefault.created[0]!.auth.method, "auto");
     const v2 = await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "KMS" } });
     assert.equal(v2.created[0]!.auth.method, "kms");
     const v1 = await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "kms-v1" } });
@@ -269,14 +269,14 @@ describe("cli run(): configuration from the environment", () => {
     assertFailure(
       await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "iam" } }),
       ExitCode.USAGE,
-      /CERBERUS_AUTH: "iam" is not supported; use kms/,
+      /CERBERUS_AUTH: "iam" is not one of auto, token, sts, kms, kms-v1/,
     );
   });
 
   test("CERBERUS_REGION is passed as the explicit region and checked", async () => {
     assert.deepEqual(readConfig((n) => ({ ...BASE_ENV, CERBERUS_REGION: "eu-west-1" })[n]), {
       url: new URL("https://cerberus.example.com"),
-      auth: "kms",
+      auth: "auto",
       region: "eu-west-1",
     });
     assert.equal(readConfig((n) => BASE_ENV[n]).region, undefined, "unset: the library resolves AWS_REGION itself");
