@@ -33,10 +33,10 @@ export async function resolveCredentials(
     }
     return sealCredentials(credentials, `${field}()`);
   }
-  const found = source ?? context.host?.credentials(context);
+  const found = source ?? (await context.host?.credentials(context));
   if (found) return found;
   throw new InvalidInputError(
-    "none given, and the host has none (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY unset, no container endpoint)",
+    "none given, and the host has none (no AWS_ACCESS_KEY_ID, web identity or container endpoint)",
     { field, step: "credentials" },
   );
 }

@@ -1,8 +1,9 @@
 /**
  * The default way to authenticate, when the caller names none: `CERBERUS_AUTH` picks a method
  * (`token`, `sts`, `kms`, `kms-v1`, or `auto`, the default). `auto` takes a pasted
- * `CERBERUS_TOKEN` if there is one; else STS auth when the host has AWS credentials; else KMS
- * auth through instance metadata. It moves on only when a method is unavailable (no
+ * `CERBERUS_TOKEN` if there is one; else STS auth when the host's credential chain finds AWS
+ * credentials (environment keys, web identity, the container endpoint); else
+ * KMS auth through instance metadata. It moves on only when a method is unavailable (no
  * credentials, or Cerberus answers 404 because the method is not enabled), never after a
  * refusal: a refused principal is an answer, not an outage.
  *
@@ -60,7 +61,7 @@ export function defaultAuth(): AuthProvider {
       const method = authMethodOf(context.env);
       if (method !== "auto") return authFor(method).authenticate(context);
       if (context.env("CERBERUS_TOKEN")?.trim()) return token.authenticate(context);
-      if (context.host?.credentials(context)) {
+      if (await context.host?.credentials(context)) {
         try {
           return await sts.authenticate(context);
         } catch (error) {

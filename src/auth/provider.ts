@@ -8,6 +8,7 @@ import type { ClockSkew } from "../aws/kms.ts";
 import type { InstanceMetadata } from "../aws/imds.ts";
 import type { AwsHost } from "../aws/host.ts";
 import type { ContainerCredentials } from "../aws/container.ts";
+import type { AwsCredentials } from "../aws/credentials.ts";
 import type { CerberusSession } from "../client/request.ts";
 import type { EventListener } from "../events.ts";
 import type { Cached } from "../internal/cache.ts";
@@ -25,6 +26,8 @@ export interface ClientState {
   imds?: InstanceMetadata;
   /** Container credentials. */
   container?: Cached<ContainerCredentials>;
+  /** Web identity credentials. */
+  webIdentity?: Cached<AwsCredentials>;
 }
 
 /** Everything a provider may use, handed in by the client. */

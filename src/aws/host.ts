@@ -13,6 +13,7 @@ import { describeError } from "../internal/failure.ts";
 import { containerCredentials, hasContainerEndpoint } from "./container.ts";
 import { type AwsCredentials, sealCredentials } from "./credentials.ts";
 import { createInstanceMetadata } from "./imds.ts";
+import { hasWebIdentity, webIdentityCredentials } from "./web-identity.ts";
 
 /** A principal this host can act as, and where its credentials come from. */
 export interface HostPrincipal {
@@ -32,8 +33,14 @@ export interface AwsHost {
   principals(context: AuthContext, withPaths: boolean): Promise<HostPrincipal[]>;
   /** The region the host runs in, or `undefined` when it cannot say (ECS without metadata). */
   region(context: AuthContext): Promise<string | undefined>;
-  /** Credentials for a principal named by the caller: the `AWS_*` key variables, else the container endpoint. */
-  credentials(context: AuthContext): Promise<AwsCredentials> | undefined;
+  /**
+   * The host's AWS credentials, in the AWS SDKs' order: the `AWS_*` key variables, a web identity
+   * (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), the container endpoint. A source that is
+   * absent is skipped; one that is present but broken is an error naming it. `undefined` when
+   * there is none. (The instance role through instance metadata is not in this chain yet: on EC2
+   * the default chain therefore takes KMS auth.)
+   */
+  credentials(context: AuthContext): Promise<AwsCredentials | undefined>;
 }
 
 const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/([\w+=,.@/-]+)$/;
@@ -118,13 +125,18 @@ export const awsHost: AwsHost = {
       );
     }
   },
-  credentials(context) {
-    const accessKeyId = context.env("AWS_ACCESS_KEY_ID");
-    const secretAccessKey = context.env("AWS_SECRET_ACCESS_KEY");
+  async credentials(context) {
+    const env = context.env;
+    const accessKeyId = env("AWS_ACCESS_KEY_ID");
+    const secretAccessKey = env("AWS_SECRET_ACCESS_KEY");
     if (accessKeyId && secretAccessKey) {
-      const sessionToken = context.env("AWS_SESSION_TOKEN") || undefined;
-      return Promise.resolve(sealCredentials({ accessKeyId, secretAccessKey, sessionToken }, "AWS_ACCESS_KEY_ID"));
+      const sessionToken = env("AWS_SESSION_TOKEN") || undefined;
+      return sealCredentials({ accessKeyId, secretAccessKey, sessionToken }, "AWS_ACCESS_KEY_ID");
     }
-    return hasContainerEndpoint(context.env) ? container(context).get(context.signal) : undefined;
+    if (hasWebIdentity(env)) {
+      return await (context.state.webIdentity ??= webIdentityCredentials(context.http, context)).get(context.signal);
+    }
+    if (hasContainerEndpoint(env)) return await container(context).get(context.signal);
+    return undefined;
   },
 };

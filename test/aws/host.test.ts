@@ -113,9 +113,9 @@ describe("awsHost on EC2", () => {
     assert.ok(error.cause instanceof AwsError);
   });
 
-  it("the host vends no credentials for a named principal on EC2", () => {
+  it("the host vends no credentials for a named principal on EC2 (no keys, web identity or container)", async () => {
     const w = world();
-    assert.equal(awsHost.credentials(contextOf(w, ec2(w)).context), undefined);
+    assert.equal(await awsHost.credentials(contextOf(w, ec2(w)).context), undefined);
   });
 });
 
