@@ -35,10 +35,38 @@ function client(auth: KmsAuthOptions = {}, env: Record<string, string> = {}) {
 }
 
 describe("no auth option: the default chain", () => {
-  test("on the emulated EC2 instance (no AWS keys, no token), the default chain reads the secret with KMS auth", async () => {
+  test("on an EC2 instance (no AWS keys, no token), the default chain signs STS auth with the instance role", async () => {
+    const own = await startLocalStack();
+    try {
+      own.seed.instance({ roles: [own.defaults!.roles.app] });
+      const cerberus = createCerberusClient({ url: own.cerberus, env: { ...own.env } });
+      assert.deepEqual(await cerberus.readSecret(own.defaults!.secretPath), own.defaults!.secret);
+      const me = await cerberus.whoami();
+      assert.equal(me.method, "sts");
+      assert.match(me.principal, /:assumed-role\/app-role\//);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test("the instance's first role refused by STS auth is an answer: no fall back to KMS", async () => {
+    // The default instance lists base-role (on no SDB) before app-role.
     const cerberus = createCerberusClient({ url: stack.cerberus, env: { ...stack.env } });
-    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
-    assert.equal((await cerberus.whoami()).method, "kms");
+    const error = await cerberus.whoami().then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof AuthenticationError, String(error));
+    assert.match(error.message, /STS authentication failed/);
+    assert.match(error.message, /99216/);
+  });
+
+  test("where STS auth is not enabled, the default chain takes KMS auth", async () => {
+    stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99996 }, { path: "/v2/auth/sts-identity" });
+    try {
+      const cerberus = createCerberusClient({ url: stack.cerberus, env: { ...stack.env } });
+      assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+      assert.equal((await cerberus.whoami()).method, "kms");
+    } finally {
+      stack.faults.clear();
+    }
   });
 
   test("with AWS keys in the environment, STS auth", async () => {

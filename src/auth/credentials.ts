@@ -36,7 +36,7 @@ export async function resolveCredentials(
   const found = source ?? (await context.host?.credentials(context));
   if (found) return found;
   throw new InvalidInputError(
-    "none given, and the host has none (no AWS_ACCESS_KEY_ID, web identity or container endpoint)",
+    "none given, and the host has none (no AWS_ACCESS_KEY_ID, web identity, container endpoint or instance role)",
     { field, step: "credentials" },
   );
 }

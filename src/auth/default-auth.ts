@@ -2,7 +2,7 @@
  * The default way to authenticate, when the caller names none: `CERBERUS_AUTH` picks a method
  * (`token`, `sts`, `kms`, `kms-v1`, or `auto`, the default). `auto` takes a pasted
  * `CERBERUS_TOKEN` if there is one; else STS auth when the host's credential chain finds AWS
- * credentials (environment keys, web identity, the container endpoint); else
+ * credentials (environment keys, web identity, the container endpoint, the instance role); else
  * KMS auth through instance metadata. It moves on only when a method is unavailable (no
  * credentials, or Cerberus answers 404 because the method is not enabled), never after a
  * refusal: a refused principal is an answer, not an outage.

@@ -28,6 +28,8 @@ export interface ClientState {
   container?: Cached<ContainerCredentials>;
   /** Web identity credentials. */
   webIdentity?: Cached<AwsCredentials>;
+  /** The instance role's credentials, from instance metadata. */
+  instanceCredentials?: Cached<AwsCredentials>;
 }
 
 /** Everything a provider may use, handed in by the client. */

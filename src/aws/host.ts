@@ -7,7 +7,8 @@
  * @module
  */
 import type { AuthContext } from "../auth/provider.ts";
-import { AuthenticationError, InvalidInputError } from "../errors.ts";
+import { AbortedError, AuthenticationError, AwsError, InvalidInputError, TransportError } from "../errors.ts";
+import { cachedUntil } from "../internal/cache.ts";
 import { emit } from "../internal/events.ts";
 import { describeError } from "../internal/failure.ts";
 import { containerCredentials, hasContainerEndpoint } from "./container.ts";
@@ -36,9 +37,9 @@ export interface AwsHost {
   /**
    * The host's AWS credentials, in the AWS SDKs' order: the `AWS_*` key variables, a web identity
    * (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), the container endpoint. A source that is
-   * absent is skipped; one that is present but broken is an error naming it. `undefined` when
-   * there is none. (The instance role through instance metadata is not in this chain yet: on EC2
-   * the default chain therefore takes KMS auth.)
+   * absent is skipped; one that is present but broken is an error naming it. Last, the first
+   * role of the instance through instance metadata (skipped where there is no metadata service,
+   * or `AWS_EC2_METADATA_DISABLED=true`). `undefined` when there is none.
    */
   credentials(context: AuthContext): Promise<AwsCredentials | undefined>;
 }
@@ -137,6 +138,23 @@ export const awsHost: AwsHost = {
       return await (context.state.webIdentity ??= webIdentityCredentials(context.http, context)).get(context.signal);
     }
     if (hasContainerEndpoint(env)) return await container(context).get(context.signal);
-    return undefined;
+    if (env("AWS_EC2_METADATA_DISABLED")?.toLowerCase() === "true") return undefined;
+    const metadata = imds(context);
+    const instance = (context.state.instanceCredentials ??= cachedUntil(
+      async () => metadata.roleCredentials((await metadata.roleNames(context.signal))[0]!, context.signal),
+      {
+        clock: context.http.clock,
+        refreshAt: (c) => (c.expiration ? c.expiration.getTime() - 5 * 60_000 : Number.POSITIVE_INFINITY),
+        aborted: (reason) =>
+          new AbortedError("reading the instance's credentials was aborted", { step: "metadata", cause: reason }),
+      },
+    ));
+    try {
+      return await instance.get(context.signal);
+    } catch (error) {
+      // No metadata service here (not EC2), or an instance without a role: the source is absent.
+      if (error instanceof TransportError || (error instanceof AwsError && error.service === "imds")) return undefined;
+      throw error;
+    }
   },
 };

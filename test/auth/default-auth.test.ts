@@ -110,10 +110,21 @@ describe("the default chain (CERBERUS_AUTH)", () => {
     assert.equal((await client.whoami()).method, "sts");
   });
 
-  it("auto with nothing but instance metadata: KMS", async () => {
+  it("auto on EC2 with nothing else: STS with the instance role's credentials", async () => {
     const world = createWorld();
+    world.stack.seed.instance({ roles: [world.defaults.roles.app] });
     const { client } = world.connect({ provider: defaultAuth() });
-    assert.equal((await client.whoami()).method, "kms");
+    const me = await client.whoami();
+    assert.equal(me.method, "sts");
+    assert.match(me.principal, /assumed-role\/app-role\//);
+  });
+
+  it("auto with no credentials anywhere (no metadata): KMS, which then needs instance metadata", async () => {
+    const world = createWorld();
+    const { client } = world.connect({ provider: defaultAuth(), env: { AWS_EC2_METADATA_DISABLED: "true" } });
+    const error = await rejection(client.whoami());
+    assert.ok(error instanceof AuthenticationError, String(error));
+    assert.match(error.message, /disabled by AWS_EC2_METADATA_DISABLED/);
   });
 
   it("auto moves on when STS auth is not enabled (404), to KMS", async () => {

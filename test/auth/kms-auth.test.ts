@@ -283,7 +283,10 @@ describe("explicit principal and credentials (not EC2)", () => {
     assert.ok(e1 instanceof InvalidInputError);
     assert.equal(e1.field, "kmsAuth.region");
     assert.match(e1.message, /^kmsAuth\.region: no region/);
-    const noCreds = world.connect({ auth: { principalArn: APP, region: "us-west-2" } });
+    const noCreds = world.connect({
+      auth: { principalArn: APP, region: "us-west-2" },
+      env: { AWS_EC2_METADATA_DISABLED: "true" },
+    });
     const e2 = await rejection(noCreds.client.whoami());
     // A missing setting fails every candidate alike, so it is reported once, as itself.
     assert.ok(e2 instanceof InvalidInputError);

@@ -86,7 +86,10 @@ describe("STS auth", () => {
 
   it("no credentials anywhere: an InvalidInputError naming stsAuth.credentials, and no request", async () => {
     const world = createWorld();
-    const { client, sent } = world.connect({ provider: stsAuth({ region: "us-west-2" }) });
+    const { client, sent } = world.connect({
+      provider: stsAuth({ region: "us-west-2" }),
+      env: { AWS_EC2_METADATA_DISABLED: "true" },
+    });
     const error = await rejection(client.whoami());
     assert.ok(error instanceof InvalidInputError);
     assert.equal(error.field, "stsAuth.credentials");

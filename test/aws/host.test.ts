@@ -113,9 +113,17 @@ describe("awsHost on EC2", () => {
     assert.ok(error.cause instanceof AwsError);
   });
 
-  it("the host vends no credentials for a named principal on EC2 (no keys, web identity or container)", async () => {
+  it("on EC2 with no keys, web identity or container, the host vends the instance role's credentials", async () => {
     const w = world();
-    assert.equal(await awsHost.credentials(contextOf(w, ec2(w)).context), undefined);
+    const credentials = await awsHost.credentials(contextOf(w, ec2(w)).context);
+    assert.match(credentials?.accessKeyId ?? "", /^ASIA/);
+    assert.ok(credentials?.expiration instanceof Date);
+  });
+
+  it("with instance metadata disabled, the host vends none", async () => {
+    const w = world();
+    const { context } = contextOf(w, { ...ec2(w), AWS_EC2_METADATA_DISABLED: "true" });
+    assert.equal(await awsHost.credentials(context), undefined);
   });
 });
 

@@ -720,7 +720,14 @@ describe("cli in a child process, against the local stack", () => {
         if (answer.client_token) issued.add(answer.client_token);
       }
     });
-    env = { ...baseEnv(), ...stack.env, AWS_ENDPOINT_URL_KMS: kmsProxy.url, CERBERUS_URL: cerberusProxy.url };
+    // KMS auth, the flow these runs check step by step (the default chain is tested on its own).
+    env = {
+      ...baseEnv(),
+      ...stack.env,
+      AWS_ENDPOINT_URL_KMS: kmsProxy.url,
+      CERBERUS_URL: cerberusProxy.url,
+      CERBERUS_AUTH: "kms",
+    };
   });
 
   after(async () => {
@@ -797,6 +804,15 @@ describe("cli in a child process, against the local stack", () => {
     });
     assert.equal(sts.code, 0, sts.stderr);
     assert.deepEqual(JSON.parse(sts.stdout), stack.defaults!.secret);
+    // The same host with nothing set but the keys: the default chain (auto) takes STS too.
+    const auto = await cerberusEdge(["whoami"], {
+      CERBERUS_AUTH: undefined,
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      AWS_SESSION_TOKEN: keys.sessionToken,
+    });
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.equal((JSON.parse(auto.stdout) as { method: string }).method, "sts");
     assert.ok(!sts.stdout.includes(keys.secretAccessKey) && !sts.stderr.includes(keys.secretAccessKey));
   });
 
