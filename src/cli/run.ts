@@ -58,7 +58,7 @@ export const PROGRAM = "cerberus-edge";
 /** The text printed by `--help`, `-h` and `help`. */
 export const USAGE = `Usage: cerberus-edge <command> [options]
 
-Reads secrets from Cerberus, authenticating as this EC2 instance's IAM role (KMS auth).
+Reads secrets from Cerberus, authenticating with a pasted token, STS auth or KMS auth.
 
 Commands:
   read <path>              Print the secret at <category>/<sdb>/<name> as JSON
@@ -79,8 +79,9 @@ Environment:
   CERBERUS_URL             Cerberus base URL (alias CERBERUS_ADDR); https:, or http: to a
                            loopback host only
   CERBERUS_AUTH            auto (default): CERBERUS_TOKEN if set, else sts when AWS
-                           credentials are found (AWS_ACCESS_KEY_ID/..., the container
-                           endpoint), else kms; or one of token, sts, kms, kms-v1
+                           credentials are found (AWS_ACCESS_KEY_ID/..., web identity, the
+                           container endpoint, the EC2 instance role), else kms; or one of
+                           token, sts, kms, kms-v1
   CERBERUS_TOKEN           a Cerberus token to use as it is (no AWS call)
   CERBERUS_REGION          KMS region; default AWS_REGION, then AWS_DEFAULT_REGION, then the
                            region of the instance
