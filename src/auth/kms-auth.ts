@@ -90,7 +90,15 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
   const startedAt = context.http.clock.now();
   const method = o.version === 2 ? "kms" : "kms-v1";
   const host = context.host;
-  if (!o.principalArn && !host) {
+  // An explicit principal skips discovery: the option, else CERBERUS_PRINCIPAL_ARN.
+  const named = o.principalArn ?? context.env("CERBERUS_PRINCIPAL_ARN")?.trim();
+  if (named !== undefined && named !== "" && !ARN.test(named)) {
+    throw new InvalidInputError("is not an IAM role or user ARN like arn:aws:iam::123456789012:role/name", {
+      field: "CERBERUS_PRINCIPAL_ARN",
+    });
+  }
+  const principalArn = named || undefined;
+  if (!principalArn && !host) {
     throw new InvalidInputError(
       "is needed where the runtime cannot discover an AWS host (the edge); on EC2 or ECS import cerberus-edge, which does",
       {
@@ -99,10 +107,10 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
     );
   }
   // Cerberus's order: the account and roles first, then the region to ask for.
-  const candidates = o.principalArn
-    ? [namedCandidate(o.principalArn, () => resolveCredentials(o.credentials, context, "kmsAuth.credentials"))]
+  const candidates = principalArn
+    ? [namedCandidate(principalArn, () => resolveCredentials(o.credentials, context, "kmsAuth.credentials"))]
     : await host!.principals(context, o.version === 2);
-  const region = await resolveRegion(o.region, context, "kmsAuth.region", !o.principalArn);
+  const region = await resolveRegion(o.region, context, "kmsAuth.region", !principalArn);
   const regions = [region, ...o.fallbackRegions.filter((r) => r !== region)];
   const attempts: AuthAttempt[] = [];
   const refused = new Set<string>();
@@ -127,7 +135,11 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
         // An abort or a setting that is wrong fails every candidate alike: say so once.
         if (context.signal?.aborted || error instanceof InvalidInputError) throw error;
         const failure = asLibraryError(error, "cerberus-auth", "authentication");
-        const reason = describeError(failure);
+        const refusedPrincipal = isPrincipalRefused(failure) && failure instanceof CerberusApiError;
+        const reason = describeError(failure) +
+          (candidate.fromCaller && refusedPrincipal
+            ? " (this ARN comes from STS GetCallerIdentity, which does not tell a role's IAM path: if the role has one, set CERBERUS_PRINCIPAL_ARN or pass principalArn)"
+            : "");
         attempts.push({ principal: candidate.principalArn, region: attemptRegion, reason, error: failure });
         emit(context.onEvent, {
           type: "auth.failure",

@@ -14,6 +14,7 @@ import { describeError } from "../internal/failure.ts";
 import { containerCredentials, hasContainerEndpoint } from "./container.ts";
 import { type AwsCredentials, sealCredentials } from "./credentials.ts";
 import { createInstanceMetadata } from "./imds.ts";
+import { callerPrincipal } from "./caller-identity.ts";
 import { hasWebIdentity, webIdentityCredentials } from "./web-identity.ts";
 
 /** A principal this host can act as, and where its credentials come from. */
@@ -26,6 +27,8 @@ export interface HostPrincipal {
   accountId: string;
   /** The role's credentials. */
   credentials: () => Promise<AwsCredentials>;
+  /** True when the ARN was derived from STS `GetCallerIdentity`, which never tells a role's IAM path. */
+  fromCaller?: boolean;
 }
 
 /** Discovery of the principals, region and credentials of the AWS host the process runs on. */
@@ -93,6 +96,25 @@ export const awsHost: AwsHost = {
       ]);
     } catch (error) {
       if (error instanceof InvalidInputError) throw error;
+      // Not EC2 (no metadata service here): ask STS whom the host's credentials belong to.
+      if (
+        error instanceof TransportError ||
+        (error instanceof AwsError && error.service === "imds" && error.status === undefined)
+      ) {
+        const credentials = await awsHost.credentials(context);
+        if (credentials) {
+          const principalArn = await callerPrincipal(context.http, context.env, credentials, context.signal);
+          const [, , accountId = "", name = ""] = /^arn:[^:]+:(iam|sts)::(\d{12}):[^/]+\/(.+)$/.exec(principalArn) ??
+            [];
+          return [{
+            principalArn,
+            accountId,
+            roleName: name.slice(name.lastIndexOf("/") + 1),
+            credentials: () => Promise.resolve(credentials),
+            fromCaller: true,
+          }];
+        }
+      }
       throw new AuthenticationError(
         `could not discover the instance's IAM roles from instance metadata (${
           describeError(error)
