@@ -10,6 +10,8 @@ export { kmsAuth } from "./auth/kms-auth.ts";
 export type { KmsAuthOptions } from "./auth/kms-auth.ts";
 export { stsAuth } from "./auth/sts-auth.ts";
 export { tokenAuth } from "./auth/token-auth.ts";
+export { userAuth } from "./auth/user-auth.ts";
+export type { MfaChallenge, UserAuthOptions, UserCredentials } from "./auth/user-auth.ts";
 export type { StsAuthOptions } from "./auth/sts-auth.ts";
 export type { AuthProvider } from "./auth/provider.ts";
 export type { TokenInfo } from "./auth/token.ts";

@@ -28,6 +28,8 @@ export interface ClientState {
   container?: Cached<ContainerCredentials>;
   /** Web identity credentials. */
   webIdentity?: Cached<AwsCredentials>;
+  /** The last user token, refreshed while Cerberus allows it. */
+  user?: CerberusToken | undefined;
   /** The instance role's credentials, from instance metadata. */
   instanceCredentials?: Cached<AwsCredentials>;
 }

@@ -59,6 +59,8 @@ export interface CerberusClient {
   listKeys(path: string, options?: { signal?: AbortSignal }): Promise<string[]>;
   /** Authenticates if needed and returns the facts about the token (never the token). */
   whoami(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
+  /** Revokes the current token on the server (`DELETE /v1/auth`) and forgets it; the next call authenticates anew. */
+  logout(options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 // Not v.record: that skips keys such as "constructor" and "__proto__", which are legal secret keys.
@@ -189,6 +191,25 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     },
     async whoami(whoamiOptions) {
       return (await store.get(whoamiOptions?.signal)).info;
+    },
+    async logout(logoutOptions) {
+      const token = store.peek();
+      if (!token) return;
+      try {
+        // A 401 means the token was already invalid: logged out all the same.
+        await callCerberus(session, {
+          method: "DELETE",
+          path: "/v1/auth",
+          token: token.reveal(),
+          what: "logout",
+          step: "request",
+          allow: [401],
+          signal: logoutOptions?.signal,
+        });
+      } finally {
+        store.invalidate(token);
+        state.user = undefined;
+      }
     },
   };
 }

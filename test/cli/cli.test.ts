@@ -94,6 +94,7 @@ function fakeClient(behaviour: FakeBehaviour = {}): CerberusClient {
       }),
     listKeys: behaviour.listKeys ?? ((path) => Promise.resolve(path === "app/demo" ? ["config", "sub/"] : [])),
     whoami: behaviour.whoami ?? (() => Promise.resolve(token.info)),
+    logout: () => Promise.resolve(),
   };
 }
 
