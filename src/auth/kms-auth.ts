@@ -19,7 +19,7 @@ import {
   InvalidInputError,
 } from "../errors.ts";
 import { isBase64 } from "../internal/base64.ts";
-import { emit } from "../internal/events.ts";
+import { emit, emitSuccess } from "../internal/events.ts";
 import { asLibraryError, describeError } from "../internal/failure.ts";
 import { callAuth } from "./auth-call.ts";
 import { credentialsOption, resolveCredentials } from "./credentials.ts";
@@ -121,15 +121,7 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
       emit(context.onEvent, { type: "auth.attempt", method, principal: candidate.principalArn, region: attemptRegion });
       try {
         const token = await authenticateAs(candidate, attemptRegion, o, context, startedAt);
-        const info = token.info;
-        emit(context.onEvent, {
-          type: "auth.success",
-          method,
-          principal: info.principal,
-          region: attemptRegion,
-          expiresAt: info.expiresAt,
-          policies: [...info.policies],
-        });
+        emitSuccess(context.onEvent, token, attemptRegion);
         return token;
       } catch (error) {
         // An abort or a setting that is wrong fails every candidate alike: say so once.

@@ -12,7 +12,7 @@ import { signPost } from "../aws/sigv4.ts";
 import { decodeAnswer } from "../client/request.ts";
 import { type AuthAttempt, AuthenticationError, CerberusApiError, InvalidInputError } from "../errors.ts";
 import { isRecord } from "../internal/decode.ts";
-import { emit } from "../internal/events.ts";
+import { emit, emitSuccess } from "../internal/events.ts";
 import { asLibraryError, describeError } from "../internal/failure.ts";
 import { sanitize } from "../internal/text.ts";
 import { callAuth } from "./auth-call.ts";
@@ -82,15 +82,7 @@ async function authenticate(
     emit(context.onEvent, { type: "auth.attempt", method: "sts", principal: caller, region: attemptRegion });
     try {
       const token = await authenticateIn(attemptRegion, credentials, context, startedAt, caller);
-      const info = token.info;
-      emit(context.onEvent, {
-        type: "auth.success",
-        method: "sts",
-        principal: info.principal,
-        region: attemptRegion,
-        expiresAt: info.expiresAt,
-        policies: [...info.policies],
-      });
+      emitSuccess(context.onEvent, token, attemptRegion);
       return token;
     } catch (error) {
       if (context.signal?.aborted || error instanceof InvalidInputError) throw error;

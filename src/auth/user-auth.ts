@@ -10,7 +10,7 @@ import * as v from "valibot";
 import { decodeAnswer } from "../client/request.ts";
 import { AuthenticationError, CerberusApiError, InvalidInputError, PayloadError } from "../errors.ts";
 import { check, isRecord } from "../internal/decode.ts";
-import { emit } from "../internal/events.ts";
+import { emit, emitSuccess } from "../internal/events.ts";
 import { asLibraryError, describeError } from "../internal/failure.ts";
 import { sanitize } from "../internal/text.ts";
 import { callAuth } from "./auth-call.ts";
@@ -110,14 +110,7 @@ async function authenticate(o: UserAuthOptions, context: AuthContext): Promise<C
 
 function remember(context: AuthContext, token: CerberusToken): CerberusToken {
   context.state.user = token;
-  emit(context.onEvent, {
-    type: "auth.success",
-    method: "user",
-    principal: token.info.principal,
-    region: "-",
-    expiresAt: token.info.expiresAt,
-    policies: [...token.info.policies],
-  });
+  emitSuccess(context.onEvent, token, "-");
   return token;
 }
 
