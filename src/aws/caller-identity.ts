@@ -4,11 +4,11 @@
  *
  * @module
  */
+import { callAws } from "./call.ts";
 import * as v from "valibot";
-import { AbortedError, AwsError, InvalidInputError, TransportError } from "../errors.ts";
+import { AwsError, InvalidInputError } from "../errors.ts";
 import { decodeJson, matching } from "../internal/decode.ts";
-import { BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
-import { retry } from "../internal/retry.ts";
+import type { HttpContext } from "../internal/http.ts";
 import type { AwsCredentials } from "./credentials.ts";
 import { checkRegion, serviceEndpoint } from "./endpoints.ts";
 import { signPost } from "./sigv4.ts";
@@ -41,41 +41,27 @@ export async function callerPrincipal(
   checkRegion(region, "AWS_REGION", step);
   const url = serviceEndpoint("sts", region, undefined, env);
   const headers = { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded; charset=utf-8" };
-  const answer = await retry(
-    async () => {
-      const signed = await signPost({
-        url,
-        headers,
-        body: BODY,
-        credentials,
-        service: "sts",
-        region,
-        time: http.clock.now(),
-        step,
-      });
-      const answer = await send(http, url, { method: "POST", headers: signed, body: BODY }, {
-        step,
-        timeoutMs: 5000,
-        limit: BODY_LIMITS.aws,
-        signal,
-      });
-      if (answer.status !== 200) {
-        throw new AwsError(`STS GetCallerIdentity answered HTTP ${answer.status}`, {
-          step,
-          service: "sts",
-          status: answer.status,
-        });
-      }
-      return answer;
-    },
-    { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
-    {
-      clock: http.clock,
-      signal,
-      aborted: (reason) => new AbortedError("GetCallerIdentity was aborted by the caller", { step, cause: reason }),
-      retryable: (error) => error instanceof TransportError || (error instanceof AwsError && error.retryable),
-    },
-  );
+  const answer = await callAws(http, url, async () => ({
+    method: "POST",
+    headers: await signPost({
+      url,
+      headers,
+      body: BODY,
+      credentials,
+      service: "sts",
+      region,
+      time: http.clock.now(),
+      step,
+    }),
+    body: BODY,
+  }), { service: "sts", what: "STS GetCallerIdentity", step, timeoutMs: 5000, signal });
+  if (answer.status !== 200) {
+    throw new AwsError(`STS GetCallerIdentity answered HTTP ${answer.status}`, {
+      step,
+      service: "sts",
+      status: answer.status,
+    });
+  }
   const arn = decodeJson(
     answer.body,
     Answer,

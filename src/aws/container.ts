@@ -3,13 +3,13 @@
  *
  * @module
  */
+import { callAws } from "./call.ts";
 import * as v from "valibot";
-import { AbortedError, AwsError, InvalidInputError, TransportError } from "../errors.ts";
+import { AbortedError, AwsError, InvalidInputError } from "../errors.ts";
 import { type Cached, cachedUntil } from "../internal/cache.ts";
 import { decodeJson, matching } from "../internal/decode.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
-import { BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
-import { retry } from "../internal/retry.ts";
+import type { HttpContext } from "../internal/http.ts";
 import { readSettingFile } from "../internal/files.ts";
 import { isLoopbackHost } from "../internal/text.ts";
 import { type AwsCredentials, sealCredentials } from "./credentials.ts";
@@ -86,29 +86,19 @@ export function containerCredentials(http: HttpContext, where: ContainerEnvironm
     } else if (file) {
       throw new InvalidInputError("names an empty file", { field: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", step });
     }
-    const answer = await retry(
-      async () => {
-        const answer = await send(http, url, { method: "GET", headers }, {
-          step,
-          timeoutMs: 2000,
-          limit: BODY_LIMITS.aws,
-        });
-        if (answer.status !== 200) {
-          throw new AwsError(`the container credentials endpoint answered HTTP ${answer.status}`, {
-            step,
-            service: "container",
-            status: answer.status,
-          });
-        }
-        return answer;
-      },
-      { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
-      {
-        clock: http.clock,
-        aborted: (reason) => new AbortedError("reading container credentials was aborted", { step, cause: reason }),
-        retryable: (error) => error instanceof TransportError || (error instanceof AwsError && error.retryable),
-      },
-    );
+    const answer = await callAws(http, url, () => ({ method: "GET", headers }), {
+      service: "container",
+      what: "the container credentials endpoint",
+      step,
+      timeoutMs: 2000,
+    });
+    if (answer.status !== 200) {
+      throw new AwsError(`the container credentials endpoint answered HTTP ${answer.status}`, {
+        step,
+        service: "container",
+        status: answer.status,
+      });
+    }
     const out = decodeJson(
       answer.body,
       ContainerResponse,

@@ -5,13 +5,13 @@
  *
  * @module
  */
+import { callAws } from "./call.ts";
 import * as v from "valibot";
-import { AbortedError, AwsError, InvalidInputError, TransportError } from "../errors.ts";
+import { AbortedError, AwsError, InvalidInputError } from "../errors.ts";
 import { type Cached, cachedUntil } from "../internal/cache.ts";
 import { check, decodeJson, isRecord, matching, parseJson, text } from "../internal/decode.ts";
 import { readSettingFile } from "../internal/files.ts";
-import { BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
-import { retry } from "../internal/retry.ts";
+import type { HttpContext } from "../internal/http.ts";
 import { sanitize } from "../internal/text.ts";
 import { type AwsCredentials, sealCredentials } from "./credentials.ts";
 import { checkRegion, serviceEndpoint } from "./endpoints.ts";
@@ -79,25 +79,12 @@ export function webIdentityCredentials(http: HttpContext, where: WebIdentityEnvi
     }).toString();
     const url = serviceEndpoint("sts", region, undefined, where.env);
     const headers = { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded; charset=utf-8" };
-    const answer = await retry(
-      async () => {
-        const answer = await send(http, url, { method: "POST", headers, body }, {
-          step,
-          timeoutMs: 5000,
-          limit: BODY_LIMITS.aws,
-        });
-        if (answer.status >= 500) {
-          throw new AwsError(`STS answered HTTP ${answer.status}`, { step, service: "sts", status: answer.status });
-        }
-        return answer;
-      },
-      { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
-      {
-        clock: http.clock,
-        aborted: (reason) => new AbortedError("the web identity exchange was aborted", { step, cause: reason }),
-        retryable: (error) => error instanceof TransportError || (error instanceof AwsError && error.retryable),
-      },
-    );
+    const answer = await callAws(http, url, () => ({ method: "POST", headers, body }), {
+      service: "sts",
+      what: "STS AssumeRoleWithWebIdentity",
+      step,
+      timeoutMs: 5000,
+    });
     if (answer.status !== 200) {
       const json = parseJson(text(answer.body));
       const parsed = json && isRecord(json.value) ? check(StsError, json.value) : undefined;
