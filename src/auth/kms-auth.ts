@@ -127,9 +127,9 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
         // An abort or a setting that is wrong fails every candidate alike: say so once.
         if (context.signal?.aborted || error instanceof InvalidInputError) throw error;
         const failure = asLibraryError(error, "cerberus-auth", "authentication");
-        const refusedPrincipal = isPrincipalRefused(failure) && failure instanceof CerberusApiError;
+        const hopeless = isPrincipalRefused(failure);
         const reason = describeError(failure) +
-          (candidate.fromCaller && refusedPrincipal
+          (candidate.fromCaller && hopeless && failure instanceof CerberusApiError
             ? " (this ARN comes from STS GetCallerIdentity, which does not tell a role's IAM path: if the role has one, set CERBERUS_PRINCIPAL_ARN or pass principalArn)"
             : "");
         attempts.push({ principal: candidate.principalArn, region: attemptRegion, reason, error: failure });
@@ -139,7 +139,7 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
           region: attemptRegion,
           reason,
         });
-        if (isPrincipalRefused(failure)) refused.add(candidate.principalArn);
+        if (hopeless) refused.add(candidate.principalArn);
       }
     }
   }

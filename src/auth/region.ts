@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkRegion } from "../aws/endpoints.ts";
+import { regionFromEnv } from "../aws/endpoints.ts";
 import { InvalidInputError } from "../errors.ts";
 import { emit } from "../internal/events.ts";
 import type { AuthContext } from "./provider.ts";
@@ -22,10 +22,8 @@ export async function resolveRegion(
     return region;
   };
   if (explicit) return found(explicit, "option");
-  for (const name of ["CERBERUS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"]) {
-    const value = context.env(name);
-    if (value) return found(checkRegion(value, name), "env");
-  }
+  const named = regionFromEnv(context.env, true);
+  if (named) return found(named, "env");
   const region = fromHost ? await context.host?.region(context) : undefined;
   if (!region) {
     throw new InvalidInputError(

@@ -1,7 +1,8 @@
 /**
  * The one way the library calls an AWS service for credentials or identity (the container
  * endpoint, STS): sent through `send`, retried with jittered back-off (3 attempts) on network
- * failures, 429 and 5xx. Any other answer is returned for the caller to read.
+ * failures, 429 and 5xx. Any other status but 200 is an {@link AwsError}, unless the caller
+ * reads the service's own error body (`errorBodies`).
  *
  * @module
  */
@@ -21,6 +22,8 @@ export interface AwsCall {
   timeoutMs: number;
   /** The caller's signal. */
   signal?: AbortSignal | undefined;
+  /** Return 4xx answers (other than 429) for the caller to read the service's error. */
+  errorBodies?: boolean;
 }
 
 /** Sends `parts()` (built anew for each attempt, so a signature is fresh) to `url`. */
@@ -38,7 +41,8 @@ export function callAws(
         limit: BODY_LIMITS.aws,
         signal: call.signal,
       });
-      if (answer.status >= 500 || answer.status === 429) {
+      const retryable = answer.status >= 500 || answer.status === 429;
+      if (answer.status !== 200 && (retryable || !call.errorBodies)) {
         throw new AwsError(`${call.what} answered HTTP ${answer.status}`, {
           step: call.step,
           service: call.service,

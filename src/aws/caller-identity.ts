@@ -10,7 +10,7 @@ import { AwsError, InvalidInputError } from "../errors.ts";
 import { decodeJson, matching } from "../internal/decode.ts";
 import type { HttpContext } from "../internal/http.ts";
 import type { AwsCredentials } from "./credentials.ts";
-import { checkRegion, serviceEndpoint } from "./endpoints.ts";
+import { regionFromEnv, serviceEndpoint } from "./endpoints.ts";
 import { signPost } from "./sigv4.ts";
 
 const step = "credentials";
@@ -34,11 +34,10 @@ export async function callerPrincipal(
   credentials: AwsCredentials,
   signal?: AbortSignal,
 ): Promise<string> {
-  const region = env("CERBERUS_REGION") || env("AWS_REGION") || env("AWS_DEFAULT_REGION");
+  const region = regionFromEnv(env, true, step);
   if (!region) {
     throw new InvalidInputError("is needed to ask STS who the credentials belong to", { field: "AWS_REGION", step });
   }
-  checkRegion(region, "AWS_REGION", step);
   const url = serviceEndpoint("sts", region, undefined, env);
   const headers = { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded; charset=utf-8" };
   const answer = await callAws(http, url, async () => ({
@@ -55,13 +54,6 @@ export async function callerPrincipal(
     }),
     body: BODY,
   }), { service: "sts", what: "STS GetCallerIdentity", step, timeoutMs: 5000, signal });
-  if (answer.status !== 200) {
-    throw new AwsError(`STS GetCallerIdentity answered HTTP ${answer.status}`, {
-      step,
-      service: "sts",
-      status: answer.status,
-    });
-  }
   const arn = decodeJson(
     answer.body,
     Answer,

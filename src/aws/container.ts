@@ -5,14 +5,14 @@
  */
 import { callAws } from "./call.ts";
 import * as v from "valibot";
-import { AbortedError, AwsError, InvalidInputError } from "../errors.ts";
-import { type Cached, cachedUntil } from "../internal/cache.ts";
+import { AwsError, InvalidInputError } from "../errors.ts";
+import type { Cached } from "../internal/cache.ts";
 import { decodeJson, matching } from "../internal/decode.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
 import type { HttpContext } from "../internal/http.ts";
 import { readSettingFile } from "../internal/files.ts";
 import { isLoopbackHost } from "../internal/text.ts";
-import { type AwsCredentials, sealCredentials } from "./credentials.ts";
+import { type AwsCredentials, cachedCredentials, sealCredentials } from "./credentials.ts";
 
 /** Container credentials, with the task role's ARN when the endpoint names it (ECS does). */
 export interface ContainerCredentials extends AwsCredentials {
@@ -92,13 +92,6 @@ export function containerCredentials(http: HttpContext, where: ContainerEnvironm
       step,
       timeoutMs: 2000,
     });
-    if (answer.status !== 200) {
-      throw new AwsError(`the container credentials endpoint answered HTTP ${answer.status}`, {
-        step,
-        service: "container",
-        status: answer.status,
-      });
-    }
     const out = decodeJson(
       answer.body,
       ContainerResponse,
@@ -116,10 +109,5 @@ export function containerCredentials(http: HttpContext, where: ContainerEnvironm
       "container credentials",
     );
   };
-  return cachedUntil(load, {
-    clock: http.clock,
-    refreshAt: (c) => (c.expiration ? c.expiration.getTime() - 5 * 60_000 : Number.POSITIVE_INFINITY),
-    aborted: (reason) =>
-      new AbortedError("reading container credentials was aborted by the caller", { step, cause: reason }),
-  });
+  return cachedCredentials(load, http.clock, "container credentials", step);
 }

@@ -3,7 +3,9 @@
  *
  * @module
  */
-import { InvalidInputError, type Step } from "../errors.ts";
+import type { Clock } from "../clock.ts";
+import { AbortedError, InvalidInputError, type Step } from "../errors.ts";
+import { type Cached, cachedUntil } from "../internal/cache.ts";
 import { isHeaderSafe } from "../internal/text.ts";
 
 /** AWS credentials as the SDKs name them. */
@@ -74,7 +76,30 @@ export function sealCredentials<C extends AwsCredentials>(
   return Object.freeze(out) as unknown as C;
 }
 
+/** When credentials are due for renewal: five minutes before they expire, as the AWS SDKs do (never, without an expiry). */
+function refreshAt(credentials: AwsCredentials): number {
+  return credentials.expiration ? credentials.expiration.getTime() - 5 * 60_000 : Number.POSITIVE_INFINITY;
+}
+
 /** True when the credentials expire within five minutes of `now` (when the SDKs refresh). */
 export function credentialsExpiring(credentials: AwsCredentials, now: number): boolean {
-  return credentials.expiration !== undefined && credentials.expiration.getTime() - 5 * 60_000 <= now;
+  return refreshAt(credentials) <= now;
+}
+
+/**
+ * Credentials from a source (container endpoint, web identity, instance role), loaded on demand,
+ * shared by concurrent callers, and loaded again five minutes before they expire. The load takes
+ * no caller's signal: it is shared; each caller's signal stops only its own wait.
+ */
+export function cachedCredentials<C extends AwsCredentials>(
+  load: () => Promise<C>,
+  clock: Clock,
+  what: string,
+  step: Step,
+): Cached<C> {
+  return cachedUntil<C>(load, {
+    clock,
+    refreshAt,
+    aborted: (reason) => new AbortedError(`reading ${what} was aborted by the caller`, { step, cause: reason }),
+  });
 }

@@ -17,6 +17,26 @@ export function checkRegion(region: unknown, field: string, step: Step = "config
   return region;
 }
 
+/**
+ * The region the environment names, checked: `CERBERUS_REGION` (for Cerberus authentication,
+ * `forCerberus`), then `AWS_REGION`, then `AWS_DEFAULT_REGION`; `undefined` when none is set.
+ */
+export function regionFromEnv(
+  env: (name: string) => string | undefined,
+  forCerberus: boolean,
+  step: Step = "config",
+): string | undefined {
+  for (
+    const name of forCerberus
+      ? ["CERBERUS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"]
+      : ["AWS_REGION", "AWS_DEFAULT_REGION"]
+  ) {
+    const value = env(name);
+    if (value) return checkRegion(value, name, step);
+  }
+  return undefined;
+}
+
 /** The endpoint of `service` in `region`: the explicit one, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, else the regional host. */
 export function serviceEndpoint(
   service: "kms" | "sts",

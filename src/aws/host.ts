@@ -7,12 +7,11 @@
  * @module
  */
 import type { AuthContext } from "../auth/provider.ts";
-import { AbortedError, AuthenticationError, AwsError, InvalidInputError, TransportError } from "../errors.ts";
-import { cachedUntil } from "../internal/cache.ts";
+import { AuthenticationError, AwsError, InvalidInputError, TransportError } from "../errors.ts";
 import { emit } from "../internal/events.ts";
 import { describeError } from "../internal/failure.ts";
 import { containerCredentials, hasContainerEndpoint } from "./container.ts";
-import { type AwsCredentials, sealCredentials } from "./credentials.ts";
+import { type AwsCredentials, cachedCredentials, sealCredentials } from "./credentials.ts";
 import { createInstanceMetadata } from "./imds.ts";
 import { callerPrincipal } from "./caller-identity.ts";
 import { hasWebIdentity, webIdentityCredentials } from "./web-identity.ts";
@@ -162,14 +161,12 @@ export const awsHost: AwsHost = {
     if (hasContainerEndpoint(env)) return await container(context).get(context.signal);
     if (env("AWS_EC2_METADATA_DISABLED")?.toLowerCase() === "true") return undefined;
     const metadata = imds(context);
-    const instance = (context.state.instanceCredentials ??= cachedUntil(
-      async () => metadata.roleCredentials((await metadata.roleNames(context.signal))[0]!, context.signal),
-      {
-        clock: context.http.clock,
-        refreshAt: (c) => (c.expiration ? c.expiration.getTime() - 5 * 60_000 : Number.POSITIVE_INFINITY),
-        aborted: (reason) =>
-          new AbortedError("reading the instance's credentials was aborted", { step: "metadata", cause: reason }),
-      },
+    // The load is shared by every later authentication of the client: it takes no one's signal.
+    const instance = (context.state.instanceCredentials ??= cachedCredentials(
+      async () => metadata.roleCredentials((await metadata.roleNames())[0]!),
+      context.http.clock,
+      "the instance's credentials",
+      "metadata",
     ));
     try {
       return await instance.get(context.signal);

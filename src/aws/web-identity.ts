@@ -7,14 +7,14 @@
  */
 import { callAws } from "./call.ts";
 import * as v from "valibot";
-import { AbortedError, AwsError, InvalidInputError } from "../errors.ts";
-import { type Cached, cachedUntil } from "../internal/cache.ts";
+import { AwsError, InvalidInputError } from "../errors.ts";
+import type { Cached } from "../internal/cache.ts";
 import { check, decodeJson, isRecord, matching, parseJson, text } from "../internal/decode.ts";
 import { readSettingFile } from "../internal/files.ts";
 import type { HttpContext } from "../internal/http.ts";
 import { sanitize } from "../internal/text.ts";
-import { type AwsCredentials, sealCredentials } from "./credentials.ts";
-import { checkRegion, serviceEndpoint } from "./endpoints.ts";
+import { type AwsCredentials, cachedCredentials, sealCredentials } from "./credentials.ts";
+import { regionFromEnv, serviceEndpoint } from "./endpoints.ts";
 
 /** Where the runtime lets the library look. */
 export interface WebIdentityEnvironment {
@@ -58,14 +58,13 @@ export function webIdentityCredentials(http: HttpContext, where: WebIdentityEnvi
   const load = async (): Promise<AwsCredentials> => {
     const roleArn = where.env("AWS_ROLE_ARN") ?? "";
     if (!ROLE_ARN.test(roleArn)) throw new InvalidInputError("is not an IAM role ARN", { field: "AWS_ROLE_ARN", step });
-    const region = where.env("AWS_REGION") || where.env("AWS_DEFAULT_REGION");
+    const region = regionFromEnv(where.env, false, step);
     if (!region) {
       throw new InvalidInputError("is needed for the STS call that exchanges the web identity token", {
         field: "AWS_REGION",
         step,
       });
     }
-    checkRegion(region, where.env("AWS_REGION") ? "AWS_REGION" : "AWS_DEFAULT_REGION", step);
     const file = where.env("AWS_WEB_IDENTITY_TOKEN_FILE")!;
     const token = (await readSettingFile(where.readTextFile, file, "AWS_WEB_IDENTITY_TOKEN_FILE", step)).trim();
     if (!token) throw new InvalidInputError("names an empty file", { field: "AWS_WEB_IDENTITY_TOKEN_FILE", step });
@@ -84,6 +83,7 @@ export function webIdentityCredentials(http: HttpContext, where: WebIdentityEnvi
       what: "STS AssumeRoleWithWebIdentity",
       step,
       timeoutMs: 5000,
+      errorBodies: true,
     });
     if (answer.status !== 200) {
       const json = parseJson(text(answer.body));
@@ -122,10 +122,5 @@ export function webIdentityCredentials(http: HttpContext, where: WebIdentityEnvi
       "web identity credentials",
     );
   };
-  return cachedUntil(load, {
-    clock: http.clock,
-    refreshAt: (c) => (c.expiration ? c.expiration.getTime() - 5 * 60_000 : Number.POSITIVE_INFINITY),
-    aborted: (reason) =>
-      new AbortedError("reading web identity credentials was aborted by the caller", { step, cause: reason }),
-  });
+  return cachedCredentials(load, http.clock, "web identity credentials", step);
 }

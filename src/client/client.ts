@@ -29,7 +29,7 @@ export interface CerberusClientOptions {
   auth: AuthProvider;
   /**
    * The environment variables the client reads (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, …) instead of
-   * the runtime's own (`process.env`, `Deno.env`, …). In a Worker, pass its bindings; in a test,
+   * the runtime's own environment. In a Worker, pass its bindings; in a test,
    * the local stack's `env`.
    */
   env?: Readonly<Record<string, string | undefined>>;

@@ -12,7 +12,7 @@
  * const stack = await startLocalStack();
  * try {
  *   // stack.env: AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_STS,
- *   // AWS_REGION, CERBERUS_URL. The default seed's secret is at stack.defaults.secretPath.
+ *   // AWS_REGION, CERBERUS_URL. The secret seeded by default is at stack.defaults.secretPath.
  * } finally {
  *   await stack.close();
  * }
