@@ -6,6 +6,35 @@
  */
 export { createCerberusClient } from "./client/client.ts";
 export type { CerberusClient, CerberusClientOptions } from "./client/client.ts";
+export { deleteSecret, listKeys, mergeSecret, readKey, readSecret, walk, writeSecret } from "./api/secrets.ts";
+export type { CallOptions, ReadOptions, SecretData, WalkOptions } from "./api/secrets.ts";
+export { listVersionedPaths, listVersions } from "./api/versions.ts";
+export type { SecretVersion } from "./api/versions.ts";
+export { deleteFile, headFile, listFiles, readFile, writeFile } from "./api/files.ts";
+export type { FileInfo, FileSummary, SecureFile, WriteFileOptions } from "./api/files.ts";
+export {
+  categoryId,
+  createSdb,
+  deleteSdb,
+  getSdb,
+  getSdbByPath,
+  listCategories,
+  listRoles,
+  listSdbs,
+  roleId,
+  updateSdb,
+} from "./api/sdb.ts";
+export type {
+  Category,
+  IamPrincipalPermission,
+  NewSdb,
+  Role,
+  Sdb,
+  SdbChanges,
+  SdbSummary,
+  UserGroupPermission,
+} from "./api/sdb.ts";
+export type { PageOptions } from "./api/pages.ts";
 export { kmsAuth } from "./auth/kms-auth.ts";
 export type { KmsAuthOptions } from "./auth/kms-auth.ts";
 export { stsAuth } from "./auth/sts-auth.ts";
@@ -22,13 +51,16 @@ export type { RuntimeEnvironment } from "./runtime/types.ts";
 export type { CerberusEvent } from "./events.ts";
 export {
   AbortedError,
+  AccessDeniedError,
   AuthenticationError,
   AwsError,
   CerberusApiError,
   CerberusEdgeError,
   InvalidInputError,
+  NotFoundError,
   PayloadError,
   TransportError,
+  UnexpectedAnswerError,
 } from "./errors.ts";
 export type { ErrorCode, Step } from "./errors.ts";
 export { VERSION } from "./version.ts";

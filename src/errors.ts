@@ -23,8 +23,12 @@ export type ErrorCode =
   | "INVALID_PAYLOAD"
   /** Cerberus answered with an error status. */
   | "CERBERUS_ERROR"
-  /** Cerberus has no such secret (HTTP 404), or the secret has no such key. */
+  /** Cerberus has no such secret, file or SDB (HTTP 404), or the secret has no such key. */
   | "NOT_FOUND"
+  /** Cerberus refused the token access to the path or SDB (HTTP 403). */
+  | "ACCESS_DENIED"
+  /** The answer is not Cerberus JSON at all: a page from a WAF, proxy or load balancer in front of it. */
+  | "UNEXPECTED_ANSWER"
   /** An AWS service (KMS, STS, instance metadata, container credentials) answered with an error. */
   | "AWS_ERROR"
   /** Every way to authenticate was tried and none succeeded. */
@@ -108,24 +112,33 @@ export interface CerberusErrorDetail {
   message: string;
 }
 
-/** Cerberus answered with an error status (`NOT_FOUND` for 404). */
+/** What a {@link CerberusApiError} takes besides its message. */
+export interface CerberusApiErrorOptions extends ErrorOptions {
+  /** HTTP status (0 when a key was missing from a secret that exists). */
+  status: number;
+  /** Error entries from the body. */
+  errors?: readonly CerberusErrorDetail[];
+  /** The server's `error_id`. */
+  errorId?: string | undefined;
+}
+
+/**
+ * Cerberus answered with an error status. A 404 is a {@link NotFoundError} and a 403 an
+ * {@link AccessDeniedError}; every other status is this class itself.
+ */
 export class CerberusApiError extends CerberusEdgeError {
-  override readonly code: "CERBERUS_ERROR" | "NOT_FOUND";
+  override readonly code: "CERBERUS_ERROR" | "NOT_FOUND" | "ACCESS_DENIED" = "CERBERUS_ERROR";
   /** HTTP status (0 when a key was missing from a secret that exists). */
   readonly status: number;
-  /** Error entries from the body (empty for an empty or non-JSON body). */
+  /** Error entries from the body (empty for an empty body). */
   readonly errors: readonly CerberusErrorDetail[];
   /** The server's `error_id`, to quote to its operators. */
   readonly errorId: string | undefined;
 
   /** @param options the status and what the body said. */
-  constructor(
-    message: string,
-    options: ErrorOptions & { status: number; errors?: readonly CerberusErrorDetail[]; errorId?: string | undefined },
-  ) {
+  constructor(message: string, options: CerberusApiErrorOptions) {
     super(message, options);
     this.status = options.status;
-    this.code = options.status === 404 || options.status === 0 ? "NOT_FOUND" : "CERBERUS_ERROR";
     this.errors = options.errors ?? [];
     this.errorId = options.errorId;
   }
@@ -133,6 +146,38 @@ export class CerberusApiError extends CerberusEdgeError {
   /** The Cerberus error codes in the body, e.g. `[99216]`. */
   get codes(): number[] {
     return this.errors.flatMap((e) => (e.code === undefined ? [] : [e.code]));
+  }
+}
+
+/** Cerberus has no such secret, file, version or SDB (HTTP 404), or the secret has no such key (status 0). */
+export class NotFoundError extends CerberusApiError {
+  override readonly code = "NOT_FOUND";
+}
+
+/** Cerberus refused the token access (HTTP 403): the principal has no role on the SDB, or too weak a one. */
+export class AccessDeniedError extends CerberusApiError {
+  override readonly code = "ACCESS_DENIED";
+}
+
+/**
+ * An answer that is not Cerberus JSON: typically an HTML page from a WAF, proxy or load balancer
+ * in front of Cerberus. `excerpt` is the start of the body, sanitised and free of the token.
+ */
+export class UnexpectedAnswerError extends CerberusEdgeError {
+  override readonly code = "UNEXPECTED_ANSWER";
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** Its content type, as sent. */
+  readonly contentType: string;
+  /** The first characters of the body, on one line. */
+  readonly excerpt: string;
+
+  /** @param options the answer's status, content type and excerpt. */
+  constructor(message: string, options: ErrorOptions & { status: number; contentType: string; excerpt: string }) {
+    super(message, options);
+    this.status = options.status;
+    this.contentType = options.contentType;
+    this.excerpt = options.excerpt;
   }
 }
 

@@ -11,6 +11,10 @@ import {
   createCerberusClient,
   kmsAuth,
   type KmsAuthOptions,
+  listKeys,
+  readKey,
+  readSecret,
+  UnexpectedAnswerError,
 } from "../mod.ts";
 import { type LocalStack, startLocalStack } from "../src/testing/mod.ts";
 
@@ -40,7 +44,7 @@ describe("no auth option: the default chain", () => {
     try {
       own.seed.instance({ roles: [own.defaults!.roles.app] });
       const cerberus = createCerberusClient({ url: own.cerberus, env: { ...own.env } });
-      assert.deepEqual(await cerberus.readSecret(own.defaults!.secretPath), own.defaults!.secret);
+      assert.deepEqual(await readSecret(cerberus, own.defaults!.secretPath), own.defaults!.secret);
       const me = await cerberus.whoami();
       assert.equal(me.method, "sts");
       assert.match(me.principal, /:assumed-role\/app-role\//);
@@ -62,7 +66,7 @@ describe("no auth option: the default chain", () => {
     stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99996 }, { path: "/v2/auth/sts-identity" });
     try {
       const cerberus = createCerberusClient({ url: stack.cerberus, env: { ...stack.env } });
-      assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+      assert.deepEqual(await readSecret(cerberus, stack.defaults!.secretPath), stack.defaults!.secret);
       assert.equal((await cerberus.whoami()).method, "kms");
     } finally {
       stack.faults.clear();
@@ -78,7 +82,7 @@ describe("no auth option: the default chain", () => {
       AWS_SESSION_TOKEN: k.sessionToken!,
     };
     const cerberus = createCerberusClient({ url: stack.cerberus, env });
-    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.deepEqual(await readSecret(cerberus, stack.defaults!.secretPath), stack.defaults!.secret);
     assert.equal((await cerberus.whoami()).method, "sts");
   });
 });
@@ -87,7 +91,7 @@ describe("KMS auth over the loopback stack", () => {
   test("the EC2 sequence: roles from IMDS, the unregistered role skipped, secret read", async () => {
     stack.faults.clear();
     const { cerberus, events } = client();
-    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.deepEqual(await readSecret(cerberus, stack.defaults!.secretPath), stack.defaults!.secret);
     const tried = events.filter((e) => e.type === "auth.attempt").map((e) => (e as { principal: string }).principal);
     assert.deepEqual(tried, [
       "arn:aws:iam::111122223333:role/team-a/base-role",
@@ -99,14 +103,14 @@ describe("KMS auth over the loopback stack", () => {
     assert.equal(info.principal, stack.defaults!.roles.app.arn);
     assert.equal(info.region, "us-west-2");
     assert.ok(info.expiresAt.getTime() > Date.now() + 50 * 60_000);
-    assert.deepEqual(await cerberus.listKeys("app/demo/"), ["config"]);
-    assert.equal(await cerberus.readKey(stack.defaults!.secretPath, "greeting"), "hello from the local stack");
+    assert.deepEqual(await listKeys(cerberus, "app/demo/"), ["config"]);
+    assert.equal(await readKey(cerberus, stack.defaults!.secretPath, "greeting"), "hello from the local stack");
   });
 
   test("KMS auth v1", async () => {
     const { cerberus } = client({ version: 1 });
     assert.equal((await cerberus.whoami()).method, "kms-v1");
-    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.deepEqual(await readSecret(cerberus, stack.defaults!.secretPath), stack.defaults!.secret);
   });
 
   test("explicit principal and static credentials (no metadata)", async () => {
@@ -114,13 +118,13 @@ describe("KMS auth over the loopback stack", () => {
     const { cerberus } = client({ principalArn: stack.defaults!.roles.app.arn, credentials, region: "us-west-2" }, {
       AWS_EC2_METADATA_DISABLED: "true",
     });
-    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.deepEqual(await readSecret(cerberus, stack.defaults!.secretPath), stack.defaults!.secret);
   });
 
   test("on ECS: the task role named by the container credentials endpoint, no metadata", async () => {
     const container = stack.defaults!.container;
     const { cerberus, events } = client({}, { ...container.env, AWS_EC2_METADATA_DISABLED: "true" });
-    assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+    assert.deepEqual(await readSecret(cerberus, stack.defaults!.secretPath), stack.defaults!.secret);
     assert.equal((await cerberus.whoami()).principal, stack.defaults!.roles.app.arn);
     assert.ok(!events.some((e) => e.type === "metadata.roles"));
   });
@@ -155,10 +159,10 @@ describe("KMS auth over the loopback stack", () => {
 
   test("the server expires the token; a 401 99105 re-authenticates once", async () => {
     const { cerberus, events } = client();
-    await cerberus.readSecret(stack.defaults!.secretPath);
+    await readSecret(cerberus, stack.defaults!.secretPath);
     stack.clock.advance(2 * 3600_000); // server time only: the client still thinks its token is fresh
     try {
-      assert.deepEqual(await cerberus.readSecret(stack.defaults!.secretPath), stack.defaults!.secret);
+      assert.deepEqual(await readSecret(cerberus, stack.defaults!.secretPath), stack.defaults!.secret);
       assert.ok(events.some((e) => e.type === "token.refresh" && e.reason === "rejected"));
     } finally {
       stack.clock.setOffset(0);
@@ -201,17 +205,18 @@ describe("KMS auth over the loopback stack", () => {
     const { cerberus } = client();
     await cerberus.whoami();
     stack.faults.inject("cerberus", { kind: "waf" }, { path: "/v1/secret/", times: 1 });
-    const error = await cerberus.readSecret(stack.defaults!.secretPath).catch((e: unknown) => e);
+    const error = await readSecret(cerberus, stack.defaults!.secretPath).catch((e: unknown) => e);
     stack.faults.clear();
-    assert.ok(error instanceof CerberusApiError);
-    assert.match(error.message, /non-JSON body \(text\/html/);
+    assert.ok(error instanceof UnexpectedAnswerError);
+    assert.equal(error.status, 403);
+    assert.match(error.message, /^reading app\/demo\/config: the answer is not Cerberus JSON \(HTTP 403, text\/html/);
   });
 
   test("a redirect to another origin is not followed", async () => {
     const { cerberus } = client();
     await cerberus.whoami();
     stack.faults.inject("cerberus", { kind: "redirect" }, { path: "/v1/secret/", times: 1 });
-    const error = await cerberus.readSecret(stack.defaults!.secretPath).catch((e: unknown) => e);
+    const error = await readSecret(cerberus, stack.defaults!.secretPath).catch((e: unknown) => e);
     stack.faults.clear();
     assert.ok(error instanceof CerberusApiError);
     assert.match(error.message, /not followed/);
@@ -221,7 +226,7 @@ describe("KMS auth over the loopback stack", () => {
     stack.requests.clear();
     const { cerberus, events } = client();
     const results = await Promise.all(
-      Array.from({ length: 200 }, () => cerberus.readSecret(stack.defaults!.secretPath)),
+      Array.from({ length: 200 }, () => readSecret(cerberus, stack.defaults!.secretPath)),
     );
     assert.equal(results.length, 200);
     assert.equal(events.filter((e) => e.type === "auth.success").length, 1);

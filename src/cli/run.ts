@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createCerberusClient } from "../../mod.ts";
+import { createCerberusClient, listKeys, readKey, readSecret } from "../../mod.ts";
 import { authFor, defaultAuth } from "../auth/default-auth.ts";
 import type { CerberusClient, CerberusClientOptions } from "../client/client.ts";
 import {
@@ -237,15 +237,13 @@ async function execute(
   switch (invocation.command) {
     case "read": {
       if (invocation.key === undefined) {
-        const data = await client.readSecret(invocation.path);
+        const data = await readSecret(client, invocation.path);
         return `${JSON.stringify(data, null, 2)}\n`;
       }
-      const value = await client.readKey(invocation.path, invocation.key);
-      if (typeof value === "string") return `${value}\n`;
-      return `${JSON.stringify(value, null, 2) ?? "null"}\n`;
+      return `${await readKey(client, invocation.path, invocation.key)}\n`;
     }
     case "list": {
-      const keys = await client.listKeys(invocation.path);
+      const keys = await listKeys(client, invocation.path);
       return keys.map((key) => `${key}\n`).join("");
     }
     case "whoami": {

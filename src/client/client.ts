@@ -1,25 +1,22 @@
 /**
  * The Cerberus client: authentication through an {@link AuthProvider}, the token kept and
- * refreshed by the token store, and the secrets API on top.
+ * refreshed by the token store, and the authorised call the data API (`src/api/`) is built on.
  *
  * @module
  */
-import * as v from "valibot";
 import type { AuthContext, AuthProvider, ClientState } from "../auth/provider.ts";
 import { createTokenStore } from "../auth/token-store.ts";
 import type { CerberusToken, TokenInfo } from "../auth/token.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { CerberusApiError, InvalidInputError } from "../errors.ts";
 import type { EventListener } from "../events.ts";
-import { isRecord } from "../internal/decode.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
 import type { Answer } from "../internal/http.ts";
 import { sanitize } from "../internal/text.ts";
 import type { RuntimeEnvironment } from "../runtime/types.ts";
 import type { HttpTransport } from "../transport.ts";
 import { CLIENT_HEADER } from "../version.ts";
-import { encodeSecretPath } from "./paths.ts";
-import { callCerberus, type CerberusCall, type CerberusSession, decodeAnswer } from "./request.ts";
+import { callCerberus, type CerberusCall, type CerberusSession } from "./request.ts";
 
 /** Options of `createCerberusClient`. */
 export interface CerberusClientOptions {
@@ -49,24 +46,35 @@ export interface CerberusClientOptions {
   runtime?: RuntimeEnvironment;
 }
 
-/** The Cerberus client. */
+/**
+ * A Cerberus client: who it authenticates as and its session. The data API (`readSecret`,
+ * `writeFile`, `listSdbs`, …) is a set of functions that take the client as their first argument,
+ * so that a program's bundle carries only the operations it calls.
+ */
 export interface CerberusClient {
-  /** Reads the key/value map stored at `path` (`<category>/<sdb>/<name>`); a 404 throws `NOT_FOUND`. */
-  readSecret(path: string, options?: { versionId?: string; signal?: AbortSignal }): Promise<Record<string, unknown>>;
-  /** Reads one key of the secret at `path`; throws `NOT_FOUND` when the secret or the key is absent. */
-  readKey(path: string, key: string, options?: { versionId?: string; signal?: AbortSignal }): Promise<unknown>;
-  /** Lists the keys under `path`; a key ending in `/` is a folder. An absent path lists as `[]`. */
-  listKeys(path: string, options?: { signal?: AbortSignal }): Promise<string[]>;
   /** Authenticates if needed and returns the facts about the token (never the token). */
   whoami(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
   /** Revokes the current token on the server (`DELETE /v1/auth`) and forgets it; the next call authenticates anew. */
   logout(options?: { signal?: AbortSignal }): Promise<void>;
 }
 
-// Not v.record: that skips keys such as "constructor" and "__proto__", which are legal secret keys.
-const SecretMap = v.pipe(v.unknown(), v.check(isRecord, "data is not a key/value map"));
-const SecretAnswer = v.object({ data: v.nullish(SecretMap, {}) });
-const ListAnswer = v.object({ data: v.nullish(v.object({ keys: v.nullish(v.array(v.string()), []) })) });
+/** What the data API reaches through a client: calls with its token, re-authenticating once on a revoked token. */
+export interface ClientCore {
+  /** Transport, clock and Cerberus endpoint. */
+  readonly session: CerberusSession;
+  /** Sends a call with the token; a 401 with code 99105 (token revoked or expired) re-authenticates and sends it once more. */
+  call(call: CerberusCall): Promise<Answer>;
+}
+
+// Kept out of the client object, so that no inspection of a client reaches the token store.
+const cores = new WeakMap<CerberusClient, ClientCore>();
+
+/** The internals of a client made by `createCerberusClient`; anything else is an `INVALID_INPUT` error. */
+export function clientCore(client: CerberusClient): ClientCore {
+  const core = typeof client === "object" && client !== null ? cores.get(client) : undefined;
+  if (!core) throw new InvalidInputError("must be a client made by createCerberusClient()", { field: "client" });
+  return core;
+}
 
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -128,13 +136,13 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     options.onEvent,
   );
 
-  /** Sends a call with the token; on 401 with code 99105 re-authenticates once and sends it again. */
-  async function authorized(call: CerberusCall): Promise<Answer> {
+  async function call(call: CerberusCall): Promise<Answer> {
     const token: CerberusToken = await store.get(call.signal);
     call.token = token.reveal();
     try {
       return await callCerberus(session, call);
     } catch (error) {
+      // A 401 means the server refused before doing anything: sending a write again is safe.
       if (!(error instanceof CerberusApiError && error.status === 401 && error.codes.includes(99105))) throw error;
       store.invalidate(token);
       call.token = (await store.get(call.signal)).reveal();
@@ -142,53 +150,7 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     }
   }
 
-  async function readSecret(
-    path: string,
-    readOptions?: { versionId?: string; signal?: AbortSignal } | null,
-  ): Promise<Record<string, unknown>> {
-    const encoded = encodeSecretPath(path, { minSegments: 3 });
-    const versionId = readOptions?.versionId;
-    if (versionId !== undefined && (typeof versionId !== "string" || !/^[\w-]{1,64}$/.test(versionId))) {
-      throw new InvalidInputError("must be a version id such as CURRENT or a UUID", { field: "versionId" });
-    }
-    const call: CerberusCall = {
-      method: "GET",
-      path: `/v1/secret/${encoded}${versionId === undefined ? "" : `?versionId=${versionId}`}`,
-      what: `reading ${path}`,
-      step: "request",
-      signal: readOptions?.signal,
-    };
-    return (decodeAnswer(await authorized(call), SecretAnswer, call).data ?? {}) as Record<string, unknown>;
-  }
-
-  return {
-    readSecret,
-    async readKey(path, key, readOptions) {
-      if (typeof key !== "string" || key === "") {
-        throw new InvalidInputError("must be a non-empty string", { field: "key" });
-      }
-      const data = await readSecret(path, readOptions);
-      if (!Object.hasOwn(data, key)) {
-        throw new CerberusApiError(`secret ${sanitize(path, 120)} has no key "${sanitize(key, 100)}"`, {
-          step: "response",
-          status: 0,
-        });
-      }
-      return data[key];
-    },
-    async listKeys(path, listOptions) {
-      const call: CerberusCall = {
-        method: "GET",
-        path: `/v1/secret/${encodeSecretPath(path, { folder: true, minSegments: 2 })}?list=true`,
-        what: `listing ${path}`,
-        step: "request",
-        allow: [404],
-        signal: listOptions?.signal,
-      };
-      const answer = await authorized(call);
-      if (answer.status === 404) return [];
-      return [...(decodeAnswer(answer, ListAnswer, call).data?.keys ?? [])];
-    },
+  const client: CerberusClient = {
     async whoami(whoamiOptions) {
       return (await store.get(whoamiOptions?.signal)).info;
     },
@@ -212,4 +174,6 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
       }
     },
   };
+  cores.set(client, { session, call });
+  return client;
 }

@@ -5,8 +5,16 @@
  * @module
  */
 import * as v from "valibot";
-import { CerberusApiError, type CerberusErrorDetail, PayloadError, type Step } from "../errors.ts";
-import { check, decodeJson, isRecord, parseJson, text } from "../internal/decode.ts";
+import {
+  AccessDeniedError,
+  CerberusApiError,
+  type CerberusErrorDetail,
+  NotFoundError,
+  PayloadError,
+  type Step,
+  UnexpectedAnswerError,
+} from "../errors.ts";
+import { check, isRecord, parseJson, text } from "../internal/decode.ts";
 import { type Answer, BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
 import { sanitize } from "../internal/text.ts";
 
@@ -40,6 +48,12 @@ export interface CerberusCall {
   step: Step;
   /** A JSON body. */
   json?: unknown;
+  /** A body of any other type (a multipart upload). */
+  bytes?: { body: Uint8Array<ArrayBuffer>; contentType: string };
+  /** `Accept` value (default `application/json`). */
+  accept?: string;
+  /** Largest answer read, in bytes (default {@link BODY_LIMITS}`.cerberus`). */
+  limit?: number;
   /** More headers (`Authorization` for user auth, STS signature headers). */
   headers?: Record<string, string>;
   /** The token, sent as `X-Cerberus-Token`. */
@@ -52,16 +66,19 @@ export interface CerberusCall {
   signal?: AbortSignal | undefined;
 }
 
-/** Sends a call; a status outside 2xx and `allow` throws a {@link CerberusApiError}. */
+/** Sends a call; a status outside 2xx and `allow` throws the error {@link cerberusError} makes of it. */
 export async function callCerberus(session: CerberusSession, call: CerberusCall): Promise<Answer> {
   const headers: Record<string, string> = call.headers ? { ...call.headers } : {};
   headers["X-Cerberus-Client"] = session.cerberus.clientHeader;
-  headers.Accept = "application/json";
+  headers.Accept = call.accept ?? "application/json";
   if (call.token !== undefined) headers["X-Cerberus-Token"] = call.token;
-  let body: string | undefined;
+  let body: string | Uint8Array<ArrayBuffer> | undefined;
   if (call.json !== undefined) {
     body = JSON.stringify(call.json);
     headers["Content-Type"] = "application/json";
+  } else if (call.bytes) {
+    body = call.bytes.body;
+    headers["Content-Type"] = call.bytes.contentType;
   }
   const answer = await send(
     session.http,
@@ -70,7 +87,7 @@ export async function callCerberus(session: CerberusSession, call: CerberusCall)
     {
       step: call.step,
       timeoutMs: session.cerberus.timeoutMs,
-      limit: BODY_LIMITS.cerberus,
+      limit: call.limit ?? BODY_LIMITS.cerberus,
       signal: call.signal,
     },
   );
@@ -78,17 +95,24 @@ export async function callCerberus(session: CerberusSession, call: CerberusCall)
   throw cerberusError(answer, call);
 }
 
-/** Decodes a 2xx JSON answer; a bad one is a {@link PayloadError} naming the call. */
+/**
+ * Decodes a 2xx JSON answer: a body that is not JSON is an {@link UnexpectedAnswerError}; JSON
+ * of the wrong shape a {@link PayloadError} naming the call, its endpoint and the field.
+ */
 export function decodeAnswer<S extends v.GenericSchema>(
   answer: Answer,
   schema: S,
-  call: Pick<CerberusCall, "what" | "step">,
+  call: Pick<CerberusCall, "what" | "step" | "method" | "path" | "token" | "secrets">,
 ): v.InferOutput<S> {
-  return decodeJson(
-    answer.body,
-    schema,
-    (problem) => new PayloadError(`Cerberus's answer to ${sanitize(call.what)} ${problem}`, { step: call.step }),
-    answer.headers.get("content-type"),
+  const json = parseJson(text(answer.body));
+  if (!json) throw unexpectedAnswer(answer, call);
+  const result = check(schema, json.value);
+  if (result.ok) return result.value;
+  throw new PayloadError(
+    `Cerberus's answer to ${sanitize(call.what)} (${call.method} ${
+      endpointOf(call.path)
+    }) is invalid: ${result.problem}`,
+    { step: call.step },
   );
 }
 
@@ -97,14 +121,19 @@ const ErrorBody = v.object({
   errors: v.nullish(v.array(v.unknown())),
 });
 
-/** Turns an error answer into a {@link CerberusApiError}, whatever its body. */
+/**
+ * Turns an error answer into a typed error, whatever its body: {@link NotFoundError} for 404,
+ * {@link AccessDeniedError} for 403, {@link CerberusApiError} for any other status, and
+ * {@link UnexpectedAnswerError} for a body that is not JSON.
+ */
 export function cerberusError(
   answer: Answer,
   call: Pick<CerberusCall, "what" | "step" | "token" | "secrets">,
-): CerberusApiError {
+): CerberusApiError | UnexpectedAnswerError {
   const status = answer.status;
-  const options = { step: call.step, status };
   const what = sanitize(call.what);
+  const options = { step: call.step, status };
+  const Class = status === 404 ? NotFoundError : status === 403 ? AccessDeniedError : CerberusApiError;
   if (status >= 300 && status < 400) {
     return new CerberusApiError(
       `${what}: Cerberus answered a redirect (HTTP ${status}) to ${
@@ -113,17 +142,13 @@ export function cerberusError(
       options,
     );
   }
-  const json = parseJson(text(answer.body));
-  const parsed = json ? check(ErrorBody, json.value) : undefined;
-  if (!parsed?.ok) {
-    const type = sanitize((answer.headers.get("content-type") ?? "no content type").split(";")[0], 60);
-    const what = answer.body.length === 0
-      ? "an empty body"
-      : json
-      ? "an unexpected JSON body"
-      : `a non-JSON body (${type}, ${answer.body.length} bytes; a WAF or proxy in front of Cerberus?)`;
-    return new CerberusApiError(`${what}: Cerberus answered HTTP ${status} with ${what}`, options);
+  if (answer.body.length === 0) {
+    return new Class(`${what}: Cerberus answered HTTP ${status} with an empty body`, options);
   }
+  const json = parseJson(text(answer.body));
+  if (!json) return unexpectedAnswer(answer, call);
+  const parsed = check(ErrorBody, json.value);
+  if (!parsed.ok) return new Class(`${what}: Cerberus answered HTTP ${status} with an unexpected JSON body`, options);
   const secrets = [call.token, ...(call.secrets ?? [])];
   // Current bodies hold {code, message} objects; older (Vault-style) ones plain strings.
   const errors: CerberusErrorDetail[] = (parsed.value.errors ?? []).slice(0, 10).map((e) => {
@@ -136,11 +161,35 @@ export function cerberusError(
   const summary = errors.length
     ? errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`)).join("; ")
     : "no details";
-  return new CerberusApiError(`${what}: Cerberus answered HTTP ${status}: ${summary}`, {
+  return new Class(`${what}: Cerberus answered HTTP ${status}: ${summary}`, {
     ...options,
     errors,
     errorId: typeof parsed.value.error_id === "string" ? sanitize(parsed.value.error_id, 80, secrets) : undefined,
   });
+}
+
+/** An answer whose body is not JSON: status, content type and the first characters of the body. */
+function unexpectedAnswer(
+  answer: Answer,
+  call: Pick<CerberusCall, "what" | "step" | "token" | "secrets">,
+): UnexpectedAnswerError {
+  const contentType = sanitize((answer.headers.get("content-type") ?? "no content type").split(";")[0], 60);
+  const excerpt = sanitize(text(answer.body.subarray(0, 400)).replace(/\s+/g, " "), 80, [
+    call.token,
+    ...(call.secrets ?? []),
+  ]);
+  return new UnexpectedAnswerError(
+    `${
+      sanitize(call.what)
+    }: the answer is not Cerberus JSON (HTTP ${answer.status}, ${contentType}, ${answer.body.length} bytes: "${excerpt}"); a WAF or proxy in front of Cerberus?`,
+    { step: call.step, status: answer.status, contentType, excerpt },
+  );
+}
+
+/** The path of a call without its query, for messages. */
+function endpointOf(path: string): string {
+  const query = path.indexOf("?");
+  return sanitize(query < 0 ? path : path.slice(0, query), 160);
 }
 
 function originOf(location: string | null): string {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { AwsError, CerberusApiError, CerberusEdgeError, type Step } from "../errors.ts";
+import { AwsError, CerberusApiError, CerberusEdgeError, type Step, UnexpectedAnswerError } from "../errors.ts";
 
 /**
  * A stand-in for a foreign error that keeps only its `name` and `code`: foreign messages
@@ -32,6 +32,9 @@ export function describeError(error: unknown): string {
   if (error instanceof CerberusApiError) {
     const details = error.errors.map((e) => (e.code === undefined ? e.message : `${e.code} ${e.message}`));
     return `Cerberus HTTP ${error.status}${details.length ? `: ${details.join("; ")}` : ""}`;
+  }
+  if (error instanceof UnexpectedAnswerError) {
+    return `HTTP ${error.status} with a ${error.contentType} body that is not Cerberus JSON (a WAF or proxy in front of Cerberus?)`;
   }
   if (error instanceof AwsError && error.awsType) {
     return `${error.service.toUpperCase()} ${error.awsType} (HTTP ${error.status})`;

@@ -185,13 +185,14 @@ function readInto(
 ): Chunks | undefined {
   const body = response.body;
   const tooLarge = () => new PayloadError(`the answer is larger than the ${limit}-byte limit`, { step });
+  // No body (a HEAD answer): its Content-Length describes what a GET would send.
+  if (body === null) {
+    done(undefined, new Uint8Array(0));
+    return undefined;
+  }
   if (Number(response.headers.get("content-length") ?? "") > limit) {
     stopReading(body);
     done(tooLarge());
-    return undefined;
-  }
-  if (body === null) {
-    done(undefined, new Uint8Array(0));
     return undefined;
   }
   const chunks = chunksOf(body);

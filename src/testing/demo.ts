@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type CerberusEvent, createCerberusClient, kmsAuth } from "../../mod.ts";
+import { type CerberusEvent, createCerberusClient, kmsAuth, readSecret } from "../../mod.ts";
 import { startLocalStack } from "./serve.ts";
 
 const write = (line: string) => console.log(line);
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         if (text) write(text.startsWith("  ") ? `   ${text}` : `${String(++step).padStart(2)}. ${text}`);
       },
     });
-    const secret = await cerberus.readSecret(seed.secretPath);
+    const secret = await readSecret(cerberus, seed.secretPath);
     write(`\nSecret ${seed.secretPath}:`);
     write(JSON.stringify(secret, null, 2));
   } finally {

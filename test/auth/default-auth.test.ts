@@ -8,11 +8,12 @@ import { defaultAuth } from "../../src/auth/default-auth.ts";
 import { tokenAuth } from "../../src/auth/token-auth.ts";
 import { AuthenticationError, CerberusApiError, InvalidInputError } from "../../src/errors.ts";
 import { createWorld, logged, rejection, sentTokens } from "../support.ts";
+import { listKeys, readSecret } from "../../src/api/secrets.ts";
 
 /** A token the stack issued, obtained by a KMS-auth client of the same world. */
 async function issuedToken(world: ReturnType<typeof createWorld>): Promise<string> {
   await world.client.whoami();
-  await world.client.listKeys("app/demo/");
+  await listKeys(world.client, "app/demo/");
   return sentTokens(world.sent)[0]!;
 }
 
@@ -22,7 +23,7 @@ describe("a pasted token", () => {
     const token = await issuedToken(world);
     world.stack.requests.clear();
     const { client, sent } = world.connect({ provider: tokenAuth(token) });
-    assert.deepEqual(await client.readSecret(world.defaults.secretPath), world.defaults.secret);
+    assert.deepEqual(await readSecret(client, world.defaults.secretPath), world.defaults.secret);
     assert.deepEqual(sentTokens(sent), [token]);
     assert.equal(logged(world.stack, "kms") + logged(world.stack, "sts") + logged(world.stack, "imds"), 0);
     const me = await client.whoami();
@@ -35,7 +36,7 @@ describe("a pasted token", () => {
     const token = await issuedToken(world);
     world.stack.requests.clear();
     const { client } = world.connect({ provider: defaultAuth(), env: { CERBERUS_TOKEN: token } });
-    assert.deepEqual(await client.readSecret(world.defaults.secretPath), world.defaults.secret);
+    assert.deepEqual(await readSecret(client, world.defaults.secretPath), world.defaults.secret);
     assert.equal((await client.whoami()).method, "token");
     assert.equal(logged(world.stack, "kms") + logged(world.stack, "sts") + logged(world.stack, "imds"), 0);
   });
@@ -65,7 +66,7 @@ describe("a pasted token", () => {
   it("a revoked pasted token is a 401 for the caller", async () => {
     const world = createWorld();
     const { client } = world.connect({ provider: tokenAuth("not-a-token-the-stack-issued") });
-    const error = await rejection(client.readSecret(world.defaults.secretPath));
+    const error = await rejection(readSecret(client, world.defaults.secretPath));
     assert.ok(error instanceof CerberusApiError);
     assert.equal(error.status, 401);
   });

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { callerPrincipal } from "../../src/aws/caller-identity.ts";
 import { AuthenticationError, InvalidInputError } from "../../src/errors.ts";
 import { createWorld, logged, rejection } from "../support.ts";
+import { readSecret } from "../../src/api/secrets.ts";
 
 function keys(world: ReturnType<typeof createWorld>, arn: string) {
   const k = world.stack.seed.roleCredentials(arn);
@@ -22,7 +23,7 @@ describe("KMS auth on any host", () => {
   it("no metadata, only environment keys: the principal comes from GetCallerIdentity (assumed role → role)", async () => {
     const world = createWorld();
     const { client, events } = world.connect({ env: keys(world, world.defaults.roles.app.arn) });
-    assert.deepEqual(await client.readSecret(world.defaults.secretPath), world.defaults.secret);
+    assert.deepEqual(await readSecret(client, world.defaults.secretPath), world.defaults.secret);
     assert.equal((await client.whoami()).principal, world.defaults.roles.app.arn);
     assert.equal(logged(world.stack, "sts", "POST"), 1, "one GetCallerIdentity");
     assert.equal(logged(world.stack, "imds"), 0);

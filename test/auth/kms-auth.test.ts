@@ -13,6 +13,7 @@ import {
   CerberusApiError,
   InvalidInputError,
   PayloadError,
+  UnexpectedAnswerError,
 } from "../../src/errors.ts";
 import {
   authBodies,
@@ -26,6 +27,7 @@ import {
   testRuntime,
   type World,
 } from "../support.ts";
+import { readSecret } from "../../src/api/secrets.ts";
 
 const ACCOUNT = "111122223333";
 const arn = (path: string) => `arn:aws:iam::${ACCOUNT}:role/${path}`;
@@ -57,7 +59,7 @@ describe("KMS auth v2, the EC2 sequence", () => {
   test("discovers account and roles, skips the unregistered ones, decrypts with the winning role's credentials", async () => {
     const world = createWorld({ env: { AWS_REGION: undefined } });
     const { client, sent, stack, events, defaults } = world;
-    assert.deepEqual(await client.readSecret(CONFIG), defaults.secret);
+    assert.deepEqual(await readSecret(client, CONFIG), defaults.secret);
     assert.deepEqual(authBodies(sent), [
       { iam_principal_arn: arn("team-a/base-role"), region: "us-west-2" },
       { iam_principal_arn: arn("base-role"), region: "us-west-2" },
@@ -148,7 +150,7 @@ describe("KMS auth v2, the EC2 sequence", () => {
   test("when every principal fails, one error lists each with its reason", async () => {
     const { client, stack } = createWorld();
     stack.faults.inject("kms", { kind: "kms-error", type: "AccessDeniedException" });
-    const error = await rejection(client.readSecret(CONFIG));
+    const error = await rejection(readSecret(client, CONFIG));
     assert.ok(error instanceof AuthenticationError);
     assert.equal(error.code, "AUTH_FAILED");
     assert.equal(error.step, "cerberus-auth");
@@ -579,7 +581,7 @@ describe("bad input from the network becomes a typed error naming the step", () 
     const world = createWorld();
     onlyAppRole(world);
     prepare(world);
-    const error = await rejection(world.client.readSecret(CONFIG));
+    const error = await rejection(readSecret(world.client, CONFIG));
     assert.ok(error instanceof AuthenticationError, String(error));
     assert.equal(error.attempts.length, 1);
     const everything = inspect(error, { depth: 20, showHidden: true });
@@ -650,9 +652,12 @@ describe("bad input from the network becomes a typed error naming the step", () 
     const { last } = await failureOf(({ stack }) =>
       stack.faults.inject("cerberus", { kind: "waf" }, { method: "POST" })
     );
-    assert.ok(last.error instanceof CerberusApiError);
-    assert.match(last.reason, /^Cerberus HTTP 403$/);
-    assert.match(last.error.message, /non-JSON body \(text\/html, \d+ bytes; a WAF or proxy in front of Cerberus\?\)/);
+    assert.ok(last.error instanceof UnexpectedAnswerError);
+    assert.equal(
+      last.reason,
+      "HTTP 403 with a text/html body that is not Cerberus JSON (a WAF or proxy in front of Cerberus?)",
+    );
+    assert.match(last.error.message, /not Cerberus JSON \(HTTP 403, text\/html, \d+ bytes: "<html>/);
   });
 
   test("a 200 with an HTML body instead of auth_data", async () => {
@@ -663,11 +668,10 @@ describe("bad input from the network becomes a typed error naming the step", () 
         headers: { "content-type": "text/html" },
       }, { method: "POST" });
     });
-    assert.ok(last.error instanceof PayloadError);
-    assert.match(
-      last.reason,
-      /answer to KMS authentication as arn:aws:iam::111122223333:role\/app-role is not JSON \(text\/html, 19 bytes\)/,
-    );
+    assert.ok(last.error instanceof UnexpectedAnswerError);
+    assert.equal(last.error.status, 200);
+    assert.equal(last.error.excerpt, "<html>portal</html>");
+    assert.match(last.reason, /^HTTP 200 with a text\/html body that is not Cerberus JSON/);
   });
 
   test("a truncated payload (metadata and policies replaced) is accepted", async () => {
@@ -676,7 +680,7 @@ describe("bad input from the network becomes a typed error naming the step", () 
     const info = await world.client.whoami();
     assert.deepEqual(info.policies, ["_truncated"]);
     assert.deepEqual(info.metadata, { _truncated: "true" });
-    assert.deepEqual(await world.client.readSecret(CONFIG), world.defaults.secret);
+    assert.deepEqual(await readSecret(world.client, CONFIG), world.defaults.secret);
   });
 });
 

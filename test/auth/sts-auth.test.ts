@@ -8,6 +8,7 @@ import { AwsV4Signer } from "aws4fetch";
 import { stsAuth } from "../../src/auth/sts-auth.ts";
 import { AuthenticationError, InvalidInputError } from "../../src/errors.ts";
 import { createWorld, logged, rejection } from "../support.ts";
+import { readSecret } from "../../src/api/secrets.ts";
 
 const BODY = "Action=GetCallerIdentity&Version=2011-06-15";
 
@@ -16,7 +17,7 @@ describe("STS auth", () => {
     const world = createWorld();
     const credentials = world.stack.seed.roleCredentials(world.defaults.roles.app.arn);
     const { client, sent } = world.connect({ provider: stsAuth({ region: "us-west-2", credentials }) });
-    assert.deepEqual(await client.readSecret(world.defaults.secretPath), world.defaults.secret);
+    assert.deepEqual(await readSecret(client, world.defaults.secretPath), world.defaults.secret);
     const auth = sent.filter((s) => s.url.pathname === "/v2/auth/sts-identity");
     assert.equal(auth.length, 1);
     assert.equal(auth[0]!.method, "POST");
@@ -43,7 +44,7 @@ describe("STS auth", () => {
     const { client, sent } = world.connect({
       provider: stsAuth({ region: "us-east-1", credentials: user.credentials }),
     });
-    assert.deepEqual(await client.readSecret("app/deploy/keys"), { a: "1" });
+    assert.deepEqual(await readSecret(client, "app/deploy/keys"), { a: "1" });
     const auth = sent.find((s) => s.url.pathname === "/v2/auth/sts-identity")!;
     assert.match(auth.headers.get("authorization") ?? "", /SignedHeaders=host;x-amz-date,/);
     assert.equal(auth.headers.get("x-amz-security-token"), null);

@@ -6,6 +6,7 @@ import type { CerberusToken } from "../../src/auth/token.ts";
 import { AbortedError } from "../../src/errors.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { createWorld, eventCollector, logged, onlyAppRole, rejection, tokenAt } from "../support.ts";
+import { listKeys, readSecret } from "../../src/api/secrets.ts";
 
 /** A store whose authentications count themselves and issue `t1`, `t2`, … with `lease` seconds. */
 function counted(lease: number, fail?: (call: number) => boolean) {
@@ -162,7 +163,7 @@ describe("client: single flight", () => {
   test("1,000 concurrent first calls make one authentication and one KMS call", async () => {
     const world = createWorld();
     onlyAppRole(world); // one role on the instance: one auth request expected
-    const results = await Promise.all(Array.from({ length: 1000 }, () => world.client.readSecret("app/demo/config")));
+    const results = await Promise.all(Array.from({ length: 1000 }, () => readSecret(world.client, "app/demo/config")));
     assert.equal(results.length, 1000);
     assert.ok(results.every((r) => r.greeting === "hello from the local stack"));
     // The stack's request log keeps the last 1,000 entries only: count from what the client sent.
@@ -179,8 +180,8 @@ describe("client: single flight", () => {
     const world = createWorld();
     const [info] = await Promise.all([
       world.client.whoami(),
-      world.client.readSecret("app/demo/config"),
-      world.client.listKeys("app/demo/"),
+      readSecret(world.client, "app/demo/config"),
+      listKeys(world.client, "app/demo/"),
     ]);
     assert.equal(info.principal, world.defaults.roles.app.arn);
     assert.equal(logged(world.stack, "kms"), 1);

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { type MfaChallenge, userAuth } from "../../src/auth/user-auth.ts";
 import { AuthenticationError, InvalidInputError } from "../../src/errors.ts";
 import { createWorld, rejection, sentTokens } from "../support.ts";
+import { readSecret } from "../../src/api/secrets.ts";
 
 const DEMO = { username: "demo@local.test", password: "local-stack-password" };
 
@@ -11,7 +12,7 @@ describe("user auth", () => {
   it("without MFA: Basic credentials give a user token that reads the owners' SDB", async () => {
     const world = createWorld();
     const { client, sent } = world.connect({ provider: userAuth({ credentials: DEMO }) });
-    assert.deepEqual(await client.readSecret(world.defaults.secretPath), world.defaults.secret);
+    assert.deepEqual(await readSecret(client, world.defaults.secretPath), world.defaults.secret);
     const me = await client.whoami();
     assert.equal(me.method, "user");
     assert.equal(me.principal, DEMO.username);
@@ -129,14 +130,14 @@ describe("user auth", () => {
   it("logout revokes the token on the server; the next call logs in again", async () => {
     const world = createWorld();
     const { client, sent } = world.connect({ provider: userAuth({ credentials: DEMO }) });
-    await client.readSecret(world.defaults.secretPath);
+    await readSecret(client, world.defaults.secretPath);
     const before = sentTokens(sent)[0]!;
     await client.logout();
     const revoked = await world.stack.transport(`${world.stack.cerberus}/v1/secret/${world.defaults.secretPath}`, {
       headers: { "X-Cerberus-Token": before },
     });
     assert.equal(revoked.status, 401);
-    await client.readSecret(world.defaults.secretPath);
+    await readSecret(client, world.defaults.secretPath);
     const tokens = sentTokens(sent);
     assert.notEqual(tokens[tokens.length - 1], before);
     assert.equal(sent.filter((s) => s.url.pathname === "/v1/auth" && s.method === "DELETE").length, 1);
@@ -151,7 +152,7 @@ describe("user auth", () => {
   it("a 401 on logout of a token already revoked is still a logout", async () => {
     const world = createWorld();
     const { client, sent } = world.connect({ provider: userAuth({ credentials: DEMO }) });
-    await client.readSecret(world.defaults.secretPath);
+    await readSecret(client, world.defaults.secretPath);
     const token = sentTokens(sent)[0]!;
     const gone = await world.stack.transport(`${world.stack.cerberus}/v1/auth`, {
       method: "DELETE",

@@ -14,6 +14,7 @@ import type { CerberusEvent } from "../../src/events.ts";
 import type { RuntimeEnvironment } from "../../src/runtime/types.ts";
 import { rejection } from "../internal/_helpers.ts";
 import { envOf, type World, world } from "./_stack.ts";
+import { readSecret } from "../../src/api/secrets.ts";
 
 const ACCOUNT = "111122223333";
 const arn = (path: string) => `arn:aws:iam::${ACCOUNT}:role/${path}`;
@@ -221,10 +222,10 @@ describe("the IMDS client lives as long as the Cerberus client", () => {
       onEvent: (e) => events.push(e),
     });
     const path = w.stack.defaults.secretPath;
-    assert.deepEqual(await client.readSecret(path), w.stack.defaults.secret);
+    assert.deepEqual(await readSecret(client, path), w.stack.defaults.secret);
     // Cerberus rejects the token once: the client authenticates again.
     w.stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99105 }, { path: "/v1/secret/" });
-    assert.deepEqual(await client.readSecret(path), w.stack.defaults.secret);
+    assert.deepEqual(await readSecret(client, path), w.stack.defaults.secret);
     assert.equal(events.filter((e) => e.type === "auth.success").length, 2, "authenticated twice");
     assert.equal(w.log("cerberus").filter((l) => l === "POST /v2/auth/iam-principal 200").length, 2);
     assert.deepEqual(

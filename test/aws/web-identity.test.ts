@@ -7,6 +7,7 @@ import { hasWebIdentity, webIdentityCredentials } from "../../src/aws/web-identi
 import { createCerberusClient } from "../../src/client/client.ts";
 import { AwsError, InvalidInputError } from "../../src/errors.ts";
 import { world } from "./_stack.ts";
+import { readSecret } from "../../src/api/secrets.ts";
 
 const FILE = "/var/run/secrets/eks/token";
 
@@ -65,7 +66,7 @@ describe("web identity credentials", () => {
         aws: awsHost,
       },
     });
-    assert.deepEqual(await client.readSecret(w.stack.defaults.secretPath), w.stack.defaults.secret);
+    assert.deepEqual(await readSecret(client, w.stack.defaults.secretPath), w.stack.defaults.secret);
     assert.equal((await client.whoami()).method, "sts");
   });
 

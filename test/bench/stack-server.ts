@@ -5,7 +5,7 @@
  *
  *   node --import tsx test/bench/stack-server.ts
  */
-import { createCerberusClient, kmsAuth } from "../../src/core.ts";
+import { createCerberusClient, kmsAuth, readSecret } from "../../src/core.ts";
 import { startLocalStack } from "../../src/testing/mod.ts";
 
 const stack = await startLocalStack();
@@ -13,14 +13,22 @@ const defaults = stack.defaults!;
 const credentials = stack.seed.roleCredentials(defaults.roles.app.arn);
 // A token for baselines that call Cerberus without a library, obtained here (in memory).
 let token = "";
-await createCerberusClient({
-  url: stack.cerberus,
-  auth: kmsAuth({ principalArn: defaults.roles.app.arn, credentials, region: defaults.region, kmsEndpoint: stack.kms }),
-  transport: (url, init) => {
-    token ||= init.headers["X-Cerberus-Token"] ?? "";
-    return stack.transport(url, init);
-  },
-}).readSecret(defaults.secretPath);
+await readSecret(
+  createCerberusClient({
+    url: stack.cerberus,
+    auth: kmsAuth({
+      principalArn: defaults.roles.app.arn,
+      credentials,
+      region: defaults.region,
+      kmsEndpoint: stack.kms,
+    }),
+    transport: (url, init) => {
+      token ||= init.headers["X-Cerberus-Token"] ?? "";
+      return stack.transport(url, init);
+    },
+  }),
+  defaults.secretPath,
+);
 process.stdout.write(
   `${
     JSON.stringify({

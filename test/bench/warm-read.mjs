@@ -1,5 +1,5 @@
 /**
- * Warm read on Node, side by side: `cerberus.readSecret()` with a cached token (the built
+ * Warm read on Node, side by side: `readSecret(cerberus, path)` with a cached token (the built
  * package, as users run it) against a raw keep-alive `node:http` GET of the same secret that sends
  * the same request headers and reads and parses the body as JSON. Both talk to the local stack
  * on 127.0.0.1, which runs in a process of its own. Interleaved rounds, the order rotated each
@@ -10,7 +10,7 @@
  *   npm run build && node test/bench/warm-read.mjs [rounds=41] [readsPerRound=100]
  */
 import http from "node:http";
-import { createCerberusClient, kmsAuth, VERSION } from "cerberus-edge";
+import { createCerberusClient, kmsAuth, readSecret, VERSION } from "cerberus-edge";
 import { startStackProcess } from "./stack-process.mjs";
 
 const rounds = Number(process.argv[2] ?? 41);
@@ -20,7 +20,7 @@ const stack = await startStackProcess();
 try {
   const path = stack.secretPath;
   const cerberus = createCerberusClient({ url: stack.env.CERBERUS_URL, auth: kmsAuth(), env: { ...stack.env } });
-  await cerberus.readSecret(path);
+  await readSecret(cerberus, path);
 
   const agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" });
   const target = new URL(`${stack.env.CERBERUS_URL}/v1/secret/${path}`);
@@ -44,7 +44,7 @@ try {
       req.on("error", reject);
       req.end();
     });
-  const runs = { "cerberus-edge readSecret": () => cerberus.readSecret(path), "raw node:http GET": raw };
+  const runs = { "cerberus-edge readSecret": () => readSecret(cerberus, path), "raw node:http GET": raw };
   const names = Object.keys(runs);
   const times = Object.fromEntries(names.map((k) => [k, []]));
   const cpus = Object.fromEntries(names.map((k) => [k, []]));

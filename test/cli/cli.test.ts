@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CerberusToken, type TokenInfo } from "../../src/auth/token.ts";
-import type { CerberusClient, CerberusClientOptions } from "../../src/client/client.ts";
+import { type CerberusClient, type CerberusClientOptions, createCerberusClient } from "../../src/client/client.ts";
 import { readConfig } from "../../src/cli/config.ts";
 import { type CliIo, ExitCode, formatEvent, parseArgs, run, USAGE } from "../../src/cli/run.ts";
 import {
@@ -45,16 +45,13 @@ const INFO: TokenInfo = {
   renewable: false,
 };
 
-const SECRETS: Record<string, Record<string, unknown>> = {
-  "app/demo/config": { greeting: "hello", port: 8080, nested: { a: [1, 2] }, empty: null },
+const SECRETS: Record<string, Record<string, string>> = {
+  "app/demo/config": { greeting: "hello", port: "8080", empty: "" },
 };
 
-/** Behaviour overrides of the fake client: throw or return per method. */
+/** Behaviour of the fake client: `fail` makes authentication, hence every command, reject with it. */
 interface FakeBehaviour {
-  readSecret?: (path: string) => Promise<Record<string, unknown>>;
-  readKey?: (path: string, key: string) => Promise<unknown>;
-  listKeys?: (path: string) => Promise<string[]>;
-  whoami?: () => Promise<TokenInfo>;
+  fail?: unknown;
 }
 
 interface Outcome {
@@ -64,38 +61,36 @@ interface Outcome {
   created: CerberusClientOptions[];
 }
 
-function fakeClient(behaviour: FakeBehaviour = {}): CerberusClient {
+const json = (status: number, body?: unknown) =>
+  Promise.resolve(
+    new Response(body === undefined ? null : JSON.stringify(body), {
+      status,
+      headers: { "content-type": "application/json" },
+    }),
+  );
+
+/** A real client on a fake Cerberus that serves {@link SECRETS} and the listing of `app/demo/`. */
+function fakeClient(options: CerberusClientOptions, behaviour: FakeBehaviour = {}): CerberusClient {
   const token = new CerberusToken(FAKE_TOKEN, INFO);
-  return {
-    readSecret: behaviour.readSecret ??
-      ((path) => {
-        const data = SECRETS[path];
-        if (!data) {
-          return Promise.reject(
-            new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 }),
-          );
-        }
-        return Promise.resolve({ ...data });
-      }),
-    readKey: behaviour.readKey ??
-      ((path, key) => {
-        const data = SECRETS[path];
-        if (!data) {
-          return Promise.reject(
-            new CerberusApiError("Cerberus HTTP 404 with an empty body", { step: "request", status: 404 }),
-          );
-        }
-        if (!Object.hasOwn(data, key)) {
-          return Promise.reject(
-            new CerberusApiError(`secret ${path} has no key "${key}"`, { step: "response", status: 0 }),
-          );
-        }
-        return Promise.resolve(data[key]);
-      }),
-    listKeys: behaviour.listKeys ?? ((path) => Promise.resolve(path === "app/demo" ? ["config", "sub/"] : [])),
-    whoami: behaviour.whoami ?? (() => Promise.resolve(token.info)),
-    logout: () => Promise.resolve(),
-  };
+  return createCerberusClient({
+    ...options,
+    url: "https://cerberus.example.com",
+    clock: { now: () => INFO.issuedAt.getTime(), setTimer: () => () => {} },
+    auth: {
+      method: "kms",
+      authenticate: () => ("fail" in behaviour ? Promise.reject(behaviour.fail) : Promise.resolve(token)),
+    },
+    transport: (url) => {
+      const { pathname, search } = new URL(url);
+      const path = pathname.replace("/v1/secret/", "");
+      if (search === "?list=true") {
+        return path.replace(/\/?$/, "/") === "app/demo/"
+          ? json(200, { data: { keys: ["config", "sub/"] } })
+          : json(404);
+      }
+      return SECRETS[path] ? json(200, { data: SECRETS[path] }) : json(404);
+    },
+  });
 }
 
 async function cli(
@@ -110,7 +105,7 @@ async function cli(
   const code = await run(argv, (name) => env[name], io, {
     createClient: (opts) => {
       created.push(opts);
-      return fakeClient(options.behaviour);
+      return fakeClient(opts, options.behaviour);
     },
   });
   assert.ok(!stdout.includes(FAKE_TOKEN) && !stderr.includes(FAKE_TOKEN), "the token must never be printed");
@@ -304,13 +299,12 @@ describe("cli run(): commands", () => {
     assert.equal(out.stderr, "");
   });
 
-  test("read --key prints a string raw and other values as JSON", async () => {
+  test("read --key prints the value raw", async () => {
     const cases: [string[], string][] = [
       [["read", "app/demo/config", "--key", "greeting"], "hello\n"],
       [["read", "--key=greeting", "app/demo/config"], "hello\n"],
       [["read", "app/demo/config", "--key", "port"], "8080\n"],
-      [["read", "app/demo/config", "--key", "empty"], "null\n"],
-      [["read", "app/demo/config", "--key", "nested"], `${JSON.stringify({ a: [1, 2] }, null, 2)}\n`],
+      [["read", "app/demo/config", "--key", "empty"], "\n"],
     ];
     for (const [argv, expected] of cases) {
       const out = await cli(argv);
@@ -371,7 +365,7 @@ describe("cli run(): exit codes of failures", () => {
         },
       ],
     });
-    const out = await cli(["read", "app/demo/config"], { behaviour: { readSecret: () => Promise.reject(error) } });
+    const out = await cli(["read", "app/demo/config"], { behaviour: { fail: error } });
     assertFailure(out, ExitCode.AUTH_FAILED);
     assert.equal(
       out.stderr,
@@ -430,7 +424,7 @@ describe("cli run(): exit codes of failures", () => {
       const error = new AuthenticationError("KMS authentication failed for every principal:", {
         attempts: errors.map((e, i) => attempt(`arn:aws:iam::111122223333:role/r${i}`, e)),
       });
-      const out = await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(error) } });
+      const out = await cli(["whoami"], { behaviour: { fail: error } });
       assertFailure(out, code, /^cerberus-edge: KMS authentication failed for every principal$/);
       assert.equal(out.stderr.split("\n").length, errors.length + 2);
     }
@@ -443,7 +437,7 @@ describe("cli run(): exit codes of failures", () => {
       errors: [{ code: 99105, message: "token invalid" }],
     });
     assertFailure(
-      await cli(["list", "app/demo"], { behaviour: { listKeys: () => Promise.reject(rejected) } }),
+      await cli(["list", "app/demo"], { behaviour: { fail: rejected } }),
       ExitCode.AUTH_FAILED,
       /99105/,
     );
@@ -452,7 +446,7 @@ describe("cli run(): exit codes of failures", () => {
       status: 403,
     });
     assertFailure(
-      await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(authForbidden) } }),
+      await cli(["whoami"], { behaviour: { fail: authForbidden } }),
       ExitCode.AUTH_FAILED,
     );
     const denied = new CerberusApiError("Cerberus HTTP 403: 99994 Access denied", {
@@ -461,7 +455,7 @@ describe("cli run(): exit codes of failures", () => {
       errors: [{ code: 99994, message: "Access denied" }],
     });
     assertFailure(
-      await cli(["read", "app/other/config"], { behaviour: { readSecret: () => Promise.reject(denied) } }),
+      await cli(["read", "app/other/config"], { behaviour: { fail: denied } }),
       ExitCode.FAILURE,
       /99994 Access denied/,
     );
@@ -471,7 +465,7 @@ describe("cli run(): exit codes of failures", () => {
     assertFailure(
       await cli(["read", "app/demo/missing"]),
       ExitCode.NOT_FOUND,
-      /^cerberus-edge: no secret at app\/demo\/missing \(Cerberus HTTP 404 with an empty body\)$/,
+      /^cerberus-edge: no secret at app\/demo\/missing \(reading app\/demo\/missing: Cerberus answered HTTP 404 with an empty body\)$/,
     );
     assertFailure(
       await cli(["read", "app/demo/missing", "--key", "k"]),
@@ -484,7 +478,7 @@ describe("cli run(): exit codes of failures", () => {
   test("a path the library rejects exits 2", async () => {
     const bad = new InvalidInputError('"app/../x" contains a ".." segment', { field: "path" });
     assertFailure(
-      await cli(["read", "app/../x"], { behaviour: { readSecret: () => Promise.reject(bad) } }),
+      await cli(["read", "app/../x"], { behaviour: { fail: bad } }),
       ExitCode.USAGE,
       /path: "app\/\.\.\/x" contains a "\.\." segment/,
     );
@@ -495,19 +489,19 @@ describe("cli run(): exit codes of failures", () => {
       step: "request",
       timedOut: false,
     });
-    const out = await cli(["list", "app/demo"], { behaviour: { listKeys: () => Promise.reject(down) } });
+    const out = await cli(["list", "app/demo"], { behaviour: { fail: down } });
     assertFailure(out, ExitCode.FAILURE, /ECONNREFUSED/);
     const multiLine = new CerberusEdgeError("first\nsecond\r\nthird", { step: "response" });
-    const flat = await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(multiLine) } });
+    const flat = await cli(["whoami"], { behaviour: { fail: multiLine } });
     assert.equal(flat.stderr, "cerberus-edge: first second third\n");
   });
 
   test("an error that is not cerberus-edge's is named by type only (its message could quote a header)", async () => {
     const leak = new TypeError(`Headers.set: "${FAKE_TOKEN}\u0000" is an invalid header value.`);
-    const out = await cli(["read", "app/demo/config"], { behaviour: { readSecret: () => Promise.reject(leak) } });
+    const out = await cli(["read", "app/demo/config"], { behaviour: { fail: leak } });
     assertFailure(out, ExitCode.FAILURE, /unexpected internal error \(TypeError/);
     assert.equal(out.stderr.split("\n").length, 2);
-    const thrownString = await cli(["whoami"], { behaviour: { whoami: () => Promise.reject(`raw ${FAKE_TOKEN}`) } });
+    const thrownString = await cli(["whoami"], { behaviour: { fail: `raw ${FAKE_TOKEN}` } });
     assertFailure(thrownString, ExitCode.FAILURE, /unexpected internal error \(string/);
   });
 });
@@ -545,7 +539,7 @@ describe("cli run(): --verbose", () => {
       stderr: (t) => void (stderr += t),
     }, {
       createClient: (opts) => {
-        const client = fakeClient();
+        const client = fakeClient(opts);
         return {
           ...client,
           whoami: () => {

@@ -8,6 +8,7 @@ import { AbortedError, CerberusApiError, InvalidInputError, PayloadError, Transp
 import { ManualClock } from "../../src/testing/mod.ts";
 import { CLIENT_HEADER, VERSION } from "../../src/version.ts";
 import { createWorld, fixedAuth, logged, onlyAppRole, rejection, sentTokens } from "../support.ts";
+import { listKeys, readKey, readSecret } from "../../src/api/secrets.ts";
 
 const CONFIG = "app/demo/config";
 const json = { "content-type": "application/json" };
@@ -15,7 +16,7 @@ const json = { "content-type": "application/json" };
 describe("secrets: read, read a key, list", () => {
   test("reads the map and sends the token and client headers", async () => {
     const { client, defaults, sent, stack } = createWorld();
-    assert.deepEqual(await client.readSecret(CONFIG), defaults.secret);
+    assert.deepEqual(await readSecret(client, CONFIG), defaults.secret);
     const read = sent.find((s) => s.url.pathname === "/v1/secret/app/demo/config")!;
     const [token] = sentTokens(sent);
     assert.match(token!, /^[\x21-\x7e]+$/);
@@ -29,18 +30,18 @@ describe("secrets: read, read a key, list", () => {
 
   test("userAgent is appended to X-Cerberus-Client", async () => {
     const { client, stack } = createWorld({ client: { userAgent: "my-tool/1.2" } });
-    await client.readSecret(CONFIG);
+    await readSecret(client, CONFIG);
     for (const entry of stack.requests.entries("cerberus")) assert.equal(entry.client, `${CLIENT_HEADER} my-tool/1.2`);
   });
 
   test("reads one key; a missing key or secret is NOT_FOUND", async () => {
     const { client } = createWorld();
-    assert.equal(await client.readKey(CONFIG, "greeting"), "hello from the local stack");
-    const missingKey = await rejection(client.readKey(CONFIG, "nope"));
+    assert.equal(await readKey(client, CONFIG, "greeting"), "hello from the local stack");
+    const missingKey = await rejection(readKey(client, CONFIG, "nope"));
     assert.ok(missingKey instanceof CerberusApiError);
     assert.equal(missingKey.code, "NOT_FOUND");
     assert.equal(missingKey.status, 0);
-    const missingSecret = await rejection(client.readSecret("app/demo/absent"));
+    const missingSecret = await rejection(readSecret(client, "app/demo/absent"));
     assert.ok(missingSecret instanceof CerberusApiError);
     assert.equal(missingSecret.status, 404);
     assert.equal(missingSecret.code, "NOT_FOUND");
@@ -51,20 +52,20 @@ describe("secrets: read, read a key, list", () => {
     const { client, stack, sent } = createWorld();
     stack.seed.secret("app/demo/other", { a: "1" });
     stack.seed.secret("app/demo/nested/deep", { b: "2" });
-    assert.deepEqual((await client.listKeys("app/demo/")).sort(), ["config", "nested/", "other"]);
-    assert.deepEqual(await client.listKeys("app/demo/nothing-here"), []);
+    assert.deepEqual((await listKeys(client, "app/demo/")).sort(), ["config", "nested/", "other"]);
+    assert.deepEqual(await listKeys(client, "app/demo/nothing-here"), []);
     assert.ok(sent.some((s) => s.url.pathname + s.url.search === "/v1/secret/app/demo/?list=true"));
   });
 
   test("reads a version by id", async () => {
     const { client, sent, defaults } = createWorld();
-    assert.deepEqual(await client.readSecret(CONFIG, { versionId: "CURRENT" }), defaults.secret);
-    const unknown = await rejection(client.readSecret(CONFIG, { versionId: "0b1c2d3e-aaaa-bbbb-cccc-1234567890ab" }));
+    assert.deepEqual(await readSecret(client, CONFIG, { versionId: "CURRENT" }), defaults.secret);
+    const unknown = await rejection(readSecret(client, CONFIG, { versionId: "0b1c2d3e-aaaa-bbbb-cccc-1234567890ab" }));
     assert.equal((unknown as CerberusApiError).code, "NOT_FOUND");
     const queries = sent.filter((s) => s.url.pathname === "/v1/secret/app/demo/config").map((s) => s.url.search);
     assert.deepEqual(queries, ["?versionId=CURRENT", "?versionId=0b1c2d3e-aaaa-bbbb-cccc-1234567890ab"]);
     const before = sent.length;
-    const bad = await rejection(client.readSecret(CONFIG, { versionId: "x&list=true" }));
+    const bad = await rejection(readSecret(client, CONFIG, { versionId: "x&list=true" }));
     assert.ok(bad instanceof InvalidInputError);
     assert.equal(bad.field, "versionId");
     assert.equal(sent.length, before);
@@ -73,7 +74,7 @@ describe("secrets: read, read a key, list", () => {
   test("segments are percent-encoded", async () => {
     const { client, stack, sent } = createWorld();
     stack.seed.secret("app/demo/with space?#", { k: "v" });
-    assert.deepEqual(await client.readSecret("app/demo/with space?#"), { k: "v" });
+    assert.deepEqual(await readSecret(client, "app/demo/with space?#"), { k: "v" });
     assert.ok(sent.some((s) => s.url.pathname === "/v1/secret/app/demo/with%20space%3F%23" && s.url.search === ""));
   });
 
@@ -84,10 +85,13 @@ describe("secrets: read, read a key, list", () => {
       body: JSON.stringify({ data: ["not", "a", "map"] }),
       headers: json,
     }, { method: "GET", path: "/v1/secret/" });
-    const error = await rejection(client.readSecret(CONFIG));
+    const error = await rejection(readSecret(client, CONFIG));
     assert.ok(error instanceof PayloadError);
     assert.equal(error.step, "request");
-    assert.match(error.message, /reading app\/demo\/config is invalid: data: data is not a key\/value map/);
+    assert.match(
+      error.message,
+      /reading app\/demo\/config \(GET \/v1\/secret\/app\/demo\/config\) is invalid: data: data is not a map of string values/,
+    );
   });
 
   test("a malformed listing is a PayloadError too", async () => {
@@ -97,9 +101,9 @@ describe("secrets: read, read a key, list", () => {
       { kind: "body", body: JSON.stringify({ data: { keys: "config" } }), headers: json },
       { method: "GET", path: "/v1/secret/" },
     );
-    const error = await rejection(client.listKeys("app/demo/"));
+    const error = await rejection(listKeys(client, "app/demo/"));
     assert.ok(error instanceof PayloadError);
-    assert.match(error.message, /listing app\/demo\/ is invalid: data\.keys/);
+    assert.match(error.message, /listing app\/demo\/ \(GET \/v1\/secret\/app\/demo\/\) is invalid: data\.keys/);
   });
 
   test("a redirect is reported, not followed", async () => {
@@ -108,7 +112,7 @@ describe("secrets: read, read a key, list", () => {
       method: "GET",
       path: "/v1/secret/",
     });
-    const error = await rejection(client.readSecret(CONFIG));
+    const error = await rejection(readSecret(client, CONFIG));
     assert.ok(error instanceof CerberusApiError);
     assert.equal(error.status, 302);
     assert.match(error.message, /redirect \(HTTP 302\) to https:\/\/evil\.example; not followed/);
@@ -118,7 +122,7 @@ describe("secrets: read, read a key, list", () => {
 
   test("every request goes out with redirect: manual (Cerberus, IMDS and KMS alike)", async () => {
     const { client, sent } = createWorld();
-    await client.readSecret(CONFIG);
+    await readSecret(client, CONFIG);
     assert.ok(new Set(sent.map((s) => s.url.host)).size >= 3, "Cerberus, IMDS and KMS hosts");
     assert.deepEqual([...new Set(sent.map((s) => s.redirect))], ["manual"]);
   });
@@ -127,7 +131,7 @@ describe("secrets: read, read a key, list", () => {
     const { client, stack } = createWorld();
     const body = '{"data":{"constructor":"c","prototype":"p","__proto__":"x","normal":"n"}}';
     stack.faults.inject("cerberus", { kind: "body", body, headers: json }, { method: "GET", path: "/v1/secret/" });
-    const data = await client.readSecret(CONFIG);
+    const data = await readSecret(client, CONFIG);
     assert.deepEqual(Object.keys(data).sort(), ["__proto__", "constructor", "normal", "prototype"]);
     assert.equal(data["constructor"], "c");
     assert.equal(Object.getOwnPropertyDescriptor(data, "__proto__")?.value, "x");
@@ -136,18 +140,18 @@ describe("secrets: read, read a key, list", () => {
 
   test("null read options are the same as none", async () => {
     const { client, defaults } = createWorld();
-    assert.deepEqual(await client.readSecret(CONFIG, null as never), defaults.secret);
-    assert.deepEqual(await client.listKeys("app/demo/", null as never), await client.listKeys("app/demo/"));
-    assert.equal(await client.readKey(CONFIG, "environment", null as never), "local");
+    assert.deepEqual(await readSecret(client, CONFIG, null as never), defaults.secret);
+    assert.deepEqual(await listKeys(client, "app/demo/", null as never), await listKeys(client, "app/demo/"));
+    assert.equal(await readKey(client, CONFIG, "environment", null as never), "local");
   });
 
   test("bad arguments are typed errors, not TypeErrors, and send nothing", async () => {
     const { client, stack } = createWorld();
-    await assert.rejects(client.readSecret(42 as unknown as string), InvalidInputError);
-    await assert.rejects(client.listKeys(null as unknown as string), InvalidInputError);
-    await assert.rejects(client.readKey(CONFIG, undefined as unknown as string), InvalidInputError);
-    await assert.rejects(client.readKey(CONFIG, ""), InvalidInputError);
-    await assert.rejects(client.readSecret("app/demo/"), /path: "app\/demo\/" ends with "\/"/);
+    await assert.rejects(readSecret(client, 42 as unknown as string), InvalidInputError);
+    await assert.rejects(listKeys(client, null as unknown as string), InvalidInputError);
+    await assert.rejects(readKey(client, CONFIG, undefined as unknown as string), InvalidInputError);
+    await assert.rejects(readKey(client, CONFIG, ""), InvalidInputError);
+    await assert.rejects(readSecret(client, "app/demo/"), /path: "app\/demo\/" ends with "\/"/);
     assert.equal(stack.requests.entries().length, 0);
   });
 });
@@ -167,7 +171,7 @@ describe("client options", () => {
         return Promise.resolve(new Response(JSON.stringify({ data: { k: "v" } }), { headers: json }));
       },
     });
-    assert.deepEqual(await client.readSecret("a/b/c"), { k: "v" });
+    assert.deepEqual(await readSecret(client, "a/b/c"), { k: "v" });
     return seen[0]!;
   }
 
@@ -241,9 +245,9 @@ describe("re-authentication", () => {
   test("a 401 with 99105 re-authenticates once and retries", async () => {
     const { client, stack, sent, events } = createWorld();
     stack.seed.secret("app/demo/other", { a: "1" });
-    await client.readSecret(CONFIG);
+    await readSecret(client, CONFIG);
     await revoke(stack, sentTokens(sent)[0]!);
-    assert.deepEqual(await client.readSecret("app/demo/other"), { a: "1" });
+    assert.deepEqual(await readSecret(client, "app/demo/other"), { a: "1" });
     assert.equal(logged(stack, "kms"), 2);
     assert.equal(sentTokens(sent).length, 2);
     const reads = stack.requests.entries("cerberus").filter((e) => e.path === "/v1/secret/app/demo/other").map((e) =>
@@ -255,9 +259,9 @@ describe("re-authentication", () => {
 
   test("a burst of 401s for the same token makes one re-authentication", async () => {
     const { client, stack, sent } = createWorld();
-    await client.readSecret(CONFIG);
+    await readSecret(client, CONFIG);
     await revoke(stack, sentTokens(sent)[0]!);
-    await Promise.all(Array.from({ length: 100 }, () => client.readSecret(CONFIG)));
+    await Promise.all(Array.from({ length: 100 }, () => readSecret(client, CONFIG)));
     assert.equal(logged(stack, "kms"), 2);
     assert.equal(sentTokens(sent).length, 2);
   });
@@ -270,7 +274,7 @@ describe("re-authentication", () => {
       path: "/v1/secret/",
       times: 2,
     });
-    const error = await rejection(client.readSecret(CONFIG));
+    const error = await rejection(readSecret(client, CONFIG));
     assert.ok(error instanceof CerberusApiError);
     assert.equal(error.status, 401);
     assert.deepEqual(error.codes, [99105]);
@@ -287,13 +291,13 @@ describe("re-authentication", () => {
       body: JSON.stringify({ errors: ["permission denied"] }),
       headers: json,
     }, { path: "/v1/secret/" });
-    const denied = await rejection(client.readSecret(CONFIG));
+    const denied = await rejection(readSecret(client, CONFIG));
     assert.ok(denied instanceof CerberusApiError);
     assert.equal(denied.status, 403);
     assert.deepEqual(denied.errors.map((e) => e.message), ["permission denied"]);
     assert.deepEqual(denied.codes, []);
     stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99106 }, { path: "/v1/secret/" });
-    const other401 = await rejection(client.readSecret(CONFIG));
+    const other401 = await rejection(readSecret(client, CONFIG));
     assert.ok(other401 instanceof CerberusApiError);
     assert.equal(other401.status, 401);
     assert.deepEqual(other401.codes, [99106]);
@@ -302,7 +306,7 @@ describe("re-authentication", () => {
 
   test("whoami reports the principal and expiry, never the token", async () => {
     const { client, clock, defaults, sent } = createWorld();
-    await client.readSecret(CONFIG);
+    await readSecret(client, CONFIG);
     const info = await client.whoami();
     assert.equal(info.principal, defaults.roles.app.arn);
     assert.equal(info.expiresAt.getTime(), clock.now() + 3600_000);
@@ -314,9 +318,9 @@ describe("re-authentication", () => {
   test("a token expiring by the client's clock is refreshed; an expired one is never sent", async () => {
     const { client, clock, stack, defaults, sent, events } = createWorld();
     onlyAppRole({ stack, defaults });
-    await client.readSecret(CONFIG);
+    await readSecret(client, CONFIG);
     await clock.advance(3600_000 + 1);
-    await client.readSecret(CONFIG);
+    await readSecret(client, CONFIG);
     assert.equal(sentTokens(sent).length, 2);
     assert.ok(events.some((e) => e.type === "token.refresh" && e.reason === "expired"));
     assert.deepEqual(stack.requests.entries("cerberus").filter((e) => e.method === "GET").map((e) => e.status), [
@@ -331,7 +335,7 @@ describe("aborts and timeouts", () => {
     const { client, stack } = createWorld();
     await client.whoami();
     const before = stack.requests.entries().length;
-    const error = await rejection(client.readSecret(CONFIG, { signal: AbortSignal.abort(new Error("stop")) }));
+    const error = await rejection(readSecret(client, CONFIG, { signal: AbortSignal.abort(new Error("stop")) }));
     assert.ok(error instanceof AbortedError);
     assert.equal(error.code, "ABORTED");
     assert.equal(stack.requests.entries().length, before);
@@ -342,7 +346,7 @@ describe("aborts and timeouts", () => {
     await client.whoami();
     for (let i = 0; i < 20; i++) {
       const controller = new AbortController();
-      const pending = client.readSecret(CONFIG, { signal: controller.signal });
+      const pending = readSecret(client, CONFIG, { signal: controller.signal });
       queueMicrotask(() => controller.abort());
       const outcome = await pending.then(
         () => "read",
@@ -357,8 +361,8 @@ describe("aborts and timeouts", () => {
     const { client, stack, clock, defaults } = createWorld();
     onlyAppRole({ stack, defaults });
     const controllers = Array.from({ length: 500 }, () => new AbortController());
-    const impatient = controllers.map((c) => rejection(client.readSecret(CONFIG, { signal: c.signal })));
-    const patient = Array.from({ length: 500 }, () => client.readSecret(CONFIG));
+    const impatient = controllers.map((c) => rejection(readSecret(client, CONFIG, { signal: c.signal })));
+    const patient = Array.from({ length: 500 }, () => readSecret(client, CONFIG));
     for (const c of controllers) c.abort(new Error("gave up"));
     const stopped = await Promise.all(impatient);
     assert.ok(
@@ -377,7 +381,7 @@ describe("aborts and timeouts", () => {
     const { client, stack, clock } = createWorld({ client: { timeoutMs: 2_000 } });
     await client.whoami();
     stack.faults.inject("cerberus", { kind: "hang" }, { path: "/v1/secret/" });
-    const pending = rejection(client.readSecret(CONFIG));
+    const pending = rejection(readSecret(client, CONFIG));
     await clock.advance(1_999);
     assert.equal(stack.requests.entries("cerberus").at(-1)!.status, 0, "still waiting");
     await clock.advance(1);
@@ -391,7 +395,7 @@ describe("aborts and timeouts", () => {
     const { client, stack } = createWorld();
     await client.whoami();
     stack.faults.inject("cerberus", { kind: "reset" }, { path: "/v1/secret/" });
-    const error = await rejection(client.readSecret(CONFIG));
+    const error = await rejection(readSecret(client, CONFIG));
     assert.ok(error instanceof TransportError);
     assert.equal(error.code, "TRANSPORT_ERROR");
     assert.equal(error.message, `request to ${new URL(stack.cerberus).host} failed: ECONNRESET`);

@@ -3,13 +3,31 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as v from "valibot";
 import { callCerberus, cerberusError, type CerberusSession, decodeAnswer } from "../../src/client/request.ts";
-import { CerberusApiError, PayloadError } from "../../src/errors.ts";
+import {
+  AccessDeniedError,
+  CerberusApiError,
+  NotFoundError,
+  PayloadError,
+  UnexpectedAnswerError,
+} from "../../src/errors.ts";
 import type { Answer } from "../../src/internal/http.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { createWorld, rejection, sentTokens } from "../support.ts";
+import { readSecret } from "../../src/api/secrets.ts";
 
 const enc = new TextEncoder();
-const call = { what: "reading app/demo/config", step: "request" as const };
+const call = {
+  what: "reading app/demo/config",
+  step: "request" as const,
+  method: "GET" as const,
+  path: "/v1/secret/app/demo/config?versionId=x",
+};
+
+/** The error as a CerberusApiError (the test fails if it is another class). */
+function apiError(error: unknown): CerberusApiError {
+  assert.ok(error instanceof CerberusApiError, String(error));
+  return error;
+}
 
 function answer(
   status: number,
@@ -23,14 +41,13 @@ function answer(
 
 describe("error answers", () => {
   test("current bodies: codes, messages and the error id", () => {
-    const error = cerberusError(
+    const error = apiError(cerberusError(
       answer(400, {
         error_id: "id-1",
         errors: [{ code: 99216, message: "The specified IAM principal is not valid." }],
       }),
       call,
-    );
-    assert.ok(error instanceof CerberusApiError);
+    ));
     assert.equal(error.code, "CERBERUS_ERROR");
     assert.equal(error.status, 400);
     assert.equal(error.step, "request");
@@ -43,15 +60,18 @@ describe("error answers", () => {
   });
 
   test("Vault-style string errors, and no errors at all", () => {
-    const vault = cerberusError(answer(403, { errors: ["permission denied"] }), call);
+    const vault = apiError(cerberusError(answer(403, { errors: ["permission denied"] }), call));
+    assert.ok(vault instanceof AccessDeniedError);
+    assert.equal(vault.code, "ACCESS_DENIED");
     assert.deepEqual(vault.errors.map((e) => [e.code, e.message]), [[undefined, "permission denied"]]);
     assert.deepEqual(vault.codes, []);
     assert.match(vault.message, /HTTP 403: permission denied$/);
     assert.match(cerberusError(answer(500, {}), call).message, /HTTP 500: no details$/);
   });
 
-  test("404 is NOT_FOUND", () => {
+  test("404 is a NotFoundError", () => {
     const error = cerberusError(answer(404, ""), call);
+    assert.ok(error instanceof NotFoundError);
     assert.equal(error.code, "NOT_FOUND");
     assert.match(error.message, /HTTP 404 with an empty body/);
   });
@@ -59,15 +79,22 @@ describe("error answers", () => {
   test("bodies that are not Cerberus errors say what they were", () => {
     assert.match(cerberusError(answer(502, { errors: "nope" }), call).message, /HTTP 502 with an unexpected JSON body/);
     const waf = cerberusError(
-      answer(403, "<html>blocked</html>", { "content-type": "text/html; charset=utf-8" }),
+      answer(403, "<html>\n  <b>blocked</b>\u001b[2J</html>", { "content-type": "text/html; charset=utf-8" }),
       call,
     );
-    assert.match(
+    assert.ok(waf instanceof UnexpectedAnswerError);
+    assert.equal(waf.code, "UNEXPECTED_ANSWER");
+    assert.equal(waf.status, 403);
+    assert.equal(waf.contentType, "text/html");
+    assert.equal(waf.excerpt, "<html> <b>blocked</b> [2J</html>");
+    assert.equal(
       waf.message,
-      /HTTP 403 with a non-JSON body \(text\/html, 20 bytes; a WAF or proxy in front of Cerberus\?\)/,
+      'reading app/demo/config: the answer is not Cerberus JSON (HTTP 403, text/html, 34 bytes: "<html> <b>blocked</b> [2J</html>"); a WAF or proxy in front of Cerberus?',
     );
-    assert.deepEqual(waf.errors, []);
-    assert.match(cerberusError(answer(500, "oops", {}), call).message, /non-JSON body \(no content type, 4 bytes/);
+    assert.match(
+      cerberusError(answer(500, "oops", {}), call).message,
+      /\(HTTP 500, no content type, 4 bytes: "oops"\)/,
+    );
   });
 
   test("server text is sanitised: control characters, length, at most ten entries", () => {
@@ -75,7 +102,7 @@ describe("error answers", () => {
       { length: 12 },
       (_, i) => ({ code: i, message: `line\u001b[31m\r\nnext ${"x".repeat(300)}` }),
     );
-    const error = cerberusError(answer(400, { error_id: "id\n\u0007", errors }), call);
+    const error = apiError(cerberusError(answer(400, { error_id: "id\n\u0007", errors }), call));
     assert.equal(error.errors.length, 10);
     for (const e of error.errors) {
       // deno-lint-ignore no-control-regex
@@ -89,10 +116,10 @@ describe("error answers", () => {
 
   test("the token is scrubbed from server messages", () => {
     const token = "tok-1234567890-secret";
-    const error = cerberusError(
+    const error = apiError(cerberusError(
       answer(401, { errors: [{ code: 99105, message: `token ${token} is invalid` }, `also ${token}`] }),
       { ...call, token },
-    );
+    ));
     assert.ok(!error.message.includes(token), error.message);
     assert.ok(!JSON.stringify(error.errors).includes(token));
     assert.equal(error.errors[0]!.message, "token [redacted] is invalid");
@@ -116,7 +143,7 @@ describe("error answers", () => {
 
 describe("decoding answers", () => {
   const schema = v.object({ data: v.string() });
-  test("an empty, non-JSON or wrong body is a PayloadError naming the call", () => {
+  test("JSON of the wrong shape is a PayloadError naming the call, its endpoint and the field", () => {
     const failure = (a: Answer) => {
       try {
         decodeAnswer(a, schema, call);
@@ -127,15 +154,31 @@ describe("decoding answers", () => {
       }
       assert.fail("decoded");
     };
-    assert.equal(failure(answer(200, "")), "Cerberus's answer to reading app/demo/config is empty");
-    assert.equal(
-      failure(answer(200, "<html>", { "content-type": "text/html" })),
-      "Cerberus's answer to reading app/demo/config is not JSON (text/html, 6 bytes)",
-    );
     const wrong = failure(answer(200, { data: 12345 }));
-    assert.match(wrong, /^Cerberus's answer to reading app\/demo\/config is invalid: data/);
+    assert.equal(
+      wrong,
+      "Cerberus's answer to reading app/demo/config (GET /v1/secret/app/demo/config) is invalid: data: expected string, got a number",
+    );
     assert.ok(!wrong.includes("12345"), "the value is not echoed");
     assert.deepEqual(decodeAnswer(answer(200, { data: "x" }), schema, call), { data: "x" });
+  });
+
+  test("an empty or non-JSON 2xx body is an UnexpectedAnswerError with an excerpt free of the token", () => {
+    const token = "tok-1234567890-secret";
+    const thrown = (a: Answer) => {
+      try {
+        decodeAnswer(a, schema, { ...call, token });
+      } catch (error) {
+        assert.ok(error instanceof UnexpectedAnswerError);
+        return error;
+      }
+      assert.fail("decoded");
+    };
+    assert.equal(thrown(answer(200, "")).excerpt, "");
+    const portal = thrown(answer(200, `<p>hello ${token}</p>`, { "content-type": "text/html" }));
+    assert.equal(portal.status, 200);
+    assert.equal(portal.excerpt, "<p>hello [redacted]</p>");
+    assert.ok(!portal.message.includes(token));
   });
 });
 
@@ -196,7 +239,7 @@ describe("sending", () => {
 
   test("through the client: a server error quoting the token is scrubbed", async () => {
     const { client, stack, sent } = createWorld();
-    await client.readSecret("app/demo/config");
+    await readSecret(client, "app/demo/config");
     const [token] = sentTokens(sent);
     stack.faults.inject(
       "cerberus",
@@ -208,7 +251,7 @@ describe("sending", () => {
       },
       { path: "/v1/secret/" },
     );
-    const error = await rejection(client.readSecret("app/demo/config"));
+    const error = await rejection(readSecret(client, "app/demo/config"));
     assert.ok(error instanceof CerberusApiError);
     assert.equal(error.status, 403);
     assert.ok(!error.message.includes(token!), error.message);

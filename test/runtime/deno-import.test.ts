@@ -32,12 +32,12 @@ describe("mod.ts imported from another folder by Deno", () => {
     await writeFile(
       join(dir, "main.ts"),
       [
-        `import { createCerberusClient, kmsAuth } from ${JSON.stringify(join(root, "mod.ts"))};`,
+        `import { createCerberusClient, kmsAuth, readSecret } from ${JSON.stringify(join(root, "mod.ts"))};`,
         `const cerberus = createCerberusClient({`,
         `  url: Deno.env.get("CERBERUS_URL")!,`,
         `  auth: kmsAuth({ principalArn: ${JSON.stringify(arn)}, credentials: JSON.parse(Deno.env.get("CREDS")!) }),`,
         `});`,
-        `console.log(JSON.stringify(await cerberus.readSecret(${JSON.stringify(stack.defaults!.secretPath)})));`,
+        `console.log(JSON.stringify(await readSecret(cerberus, ${JSON.stringify(stack.defaults!.secretPath)})));`,
       ].join("\n"),
     );
     const credentials = stack.seed.roleCredentials(arn);

@@ -85,7 +85,7 @@ describe("the Deno adapter in a real Deno process", () => {
       await writeFile(
         script,
         [
-          `import { createCerberusClient, kmsAuth } from ${
+          `import { createCerberusClient, kmsAuth, readSecret } from ${
             JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
           };`,
           `import { detectRuntime } from ${
@@ -94,7 +94,7 @@ describe("the Deno adapter in a real Deno process", () => {
           `const cerberus = createCerberusClient({ url: Deno.env.get("CERBERUS_URL"), auth: kmsAuth({ principalArn: ${
             JSON.stringify(defaults.roles.app.arn)
           } }) });`,
-          `const data = await cerberus.readSecret(${JSON.stringify(defaults.secretPath)});`,
+          `const data = await readSecret(cerberus, ${JSON.stringify(defaults.secretPath)});`,
           `console.log(JSON.stringify({ runtime: detectRuntime().name, data }));`,
         ].join("\n"),
       );

@@ -1,5 +1,5 @@
 /** Worker on the pure core entry (`cerberus-edge/core`, the `workerd`/`worker`/`browser` condition). */
-import { createCerberusClient, kmsAuth } from "../../src/core.ts";
+import { createCerberusClient, kmsAuth, readSecret } from "../../src/core.ts";
 import { worker } from "./handler.ts";
 
-export default worker({ createClient: createCerberusClient, kmsAuth });
+export default worker({ createClient: createCerberusClient, kmsAuth, readSecret });

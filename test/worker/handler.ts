@@ -27,6 +27,7 @@ export interface WorkerEnv {
 export interface Library {
   createClient(options: CerberusClientOptions): CerberusClient;
   kmsAuth(options: KmsAuthOptions): AuthProvider;
+  readSecret(client: CerberusClient, path: string): Promise<Record<string, string>>;
   detectRuntime?: () => RuntimeEnvironment;
 }
 
@@ -65,7 +66,7 @@ export function worker(lib: Library): { fetch(request: Request, env: WorkerEnv):
         }),
       });
       try {
-        const data = await client.readSecret(env.SECRET_PATH);
+        const data = await lib.readSecret(client, env.SECRET_PATH);
         const me = await client.whoami();
         return Response.json({ ok: true, ...facts, data, principal: me.principal, method: me.method });
       } catch (error) {

@@ -56,7 +56,7 @@ async function buildSingleFile(outDir: string): Promise<string> {
 }
 
 /** A Worker on the single file: plain JavaScript next to it, loaded by workerd as written. */
-const SINGLE_FILE_WORKER = `import { createCerberusClient, kmsAuth } from "./cerberus-edge.vendor.mjs";
+const SINGLE_FILE_WORKER = `import { createCerberusClient, kmsAuth, readSecret } from "./cerberus-edge.vendor.mjs";
 export default {
   async fetch(request, env) {
     const client = createCerberusClient({
@@ -69,7 +69,7 @@ export default {
       }),
     });
     try {
-      const data = await client.readSecret(env.SECRET_PATH);
+      const data = await readSecret(client, env.SECRET_PATH);
       return Response.json({ ok: true, data, principal: (await client.whoami()).principal });
     } catch (error) {
       return Response.json({ ok: false, error: { name: error.name, code: error.code, message: error.message } }, { status: 500 });
