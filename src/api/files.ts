@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { type CerberusClient, clientCore } from "../client/client.ts";
 import { encodeSecretPath } from "../client/paths.ts";
 import { type CerberusCall, decodeAnswer } from "../client/request.ts";
-import { InvalidInputError, PayloadError } from "../errors.ts";
+import { CerberusEdgeError, InvalidInputError, PayloadError } from "../errors.ts";
 import { kindOf } from "../internal/decode.ts";
 import type { Answer } from "../internal/http.ts";
 import { hasControl, sanitize } from "../internal/text.ts";
@@ -141,15 +141,18 @@ export async function writeFile(
   const name = path.slice(path.lastIndexOf("/") + 1);
   const form = new FormData();
   form.append("file-content", blob, hasControl(name) ? "file" : name);
-  // Response encodes the form as the runtime's fetch would: the boundary is its choice.
+  // Response encodes the form as the runtime's fetch would: the boundary is its choice. The type
+  // is read before the body, because Bun drops it once the body is consumed.
   const multipart = new Response(form);
+  const contentType = multipart.headers.get("content-type");
+  if (!contentType?.startsWith("multipart/form-data; boundary=")) {
+    throw new CerberusEdgeError("this runtime's FormData encoding gave no multipart boundary", { step: "request" });
+  }
+  const body = new Uint8Array(await multipart.arrayBuffer());
   await clientCore(client).call({
     method: "POST",
     path: `/v1/secure-file/${encoded}`,
-    bytes: {
-      body: new Uint8Array(await multipart.arrayBuffer()),
-      contentType: multipart.headers.get("content-type") ?? "multipart/form-data",
-    },
+    bytes: { body, contentType },
     what: `writing file ${path}`,
     step: "request",
     signal: options?.signal,

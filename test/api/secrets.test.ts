@@ -1,15 +1,7 @@
 /** Secrets over the in-memory stack: write, merge, delete, walk, and the errors a caller branches on. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  deleteSecret,
-  listKeys,
-  mergeSecret,
-  readKey,
-  readSecret,
-  walk,
-  writeSecret,
-} from "../../src/api/secrets.ts";
+import { deleteSecret, listKeys, mergeSecret, readKey, readSecret, walk, writeSecret } from "../../src/api/secrets.ts";
 import {
   AbortedError,
   AccessDeniedError,
@@ -129,14 +121,21 @@ describe("reading: typed values and hostile answers", () => {
     stack.seed.secret("app/demo/odd", { port: 8080 });
     const error = await rejection(readSecret(client, "app/demo/odd"));
     assert.ok(error instanceof PayloadError);
-    assert.match(error.message, /\(GET \/v1\/secret\/app\/demo\/odd\) is invalid: data: data is not a map of string values/);
+    assert.match(
+      error.message,
+      /\(GET \/v1\/secret\/app\/demo\/odd\) is invalid: data: data is not a map of string values/,
+    );
     assert.ok(!error.message.includes("8080"));
   });
 
   test("malformed JSON or an HTML page is an UnexpectedAnswerError with a short excerpt", async () => {
     const { client, stack } = createWorld();
     await client.whoami();
-    stack.faults.inject("cerberus", { kind: "body", body: '{"data": {', headers: { "content-type": "application/json" } }, {
+    stack.faults.inject("cerberus", {
+      kind: "body",
+      body: '{"data": {',
+      headers: { "content-type": "application/json" },
+    }, {
       path: "/v1/secret/",
     });
     const broken = await rejection(readSecret(client, "app/demo/config"));
