@@ -19,6 +19,8 @@
  * `dist/` is emptied by the `build` script before tsup runs (the three builds run concurrently,
  * so none of them may clean).
  */
+import { readFile } from "node:fs/promises";
+import type { Plugin } from "esbuild";
 import { defineConfig, type Options } from "tsup";
 
 const shared: Options = {
@@ -28,6 +30,23 @@ const shared: Options = {
   shims: false,
   treeshake: false,
   minify: false,
+};
+
+/**
+ * Marks every valibot call in our sources `/* @__PURE__ *\/`. Schemas are built at module level,
+ * and a bundler drops an unused one only when it knows the calls have no side effects: valibot
+ * says so of its functions, but bundlers honour that within valibot's own file only. Without
+ * this, a program that imports one operation from `dist/core.js` would carry the schemas of all.
+ */
+const pureValibot: Plugin = {
+  name: "pure-valibot",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      if (/[\\/]src[\\/]testing[\\/]/.test(args.path)) return undefined;
+      const source = await readFile(args.path, "utf8");
+      return { contents: source.replace(/(?<![\w.])v\.(\w+)\(/g, "/* @__PURE__ */ v.$1("), loader: "ts" };
+    });
+  },
 };
 
 /** Imports that must stay `node:…` wherever they appear (only the test stack has one). */
@@ -70,6 +89,7 @@ export default defineConfig([
     dts: true,
     splitting: true,
     outDir: "dist",
+    esbuildPlugins: [pureValibot],
   },
   {
     ...shared,
@@ -100,6 +120,7 @@ export default defineConfig([
     splitting: false,
     outDir: "dist",
     banner: { js: VENDOR_BANNER },
+    esbuildPlugins: [pureValibot],
     esbuildOptions(options) {
       options.conditions = ["browser", "import", "default"];
       options.mainFields = ["browser", "module", "main"];

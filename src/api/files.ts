@@ -12,7 +12,7 @@ import { CerberusEdgeError, InvalidInputError, PayloadError } from "../errors.ts
 import { kindOf } from "../internal/decode.ts";
 import type { Answer } from "../internal/http.ts";
 import { hasControl, sanitize } from "../internal/text.ts";
-import { PageFields, type PageOptions, pages, pageSizeOf } from "./pages.ts";
+import { type PageOptions, pages, pageSizeOf } from "./pages.ts";
 import { type CallOptions, type ReadOptions, versionQuery } from "./secrets.ts";
 
 /** What Cerberus tells about a file. */
@@ -172,7 +172,8 @@ export async function deleteFile(client: CerberusClient, path: string, options?:
 
 const Text = v.nullish(v.string(), "");
 const FilePage = v.object({
-  ...PageFields,
+  has_next: v.nullish(v.boolean(), false),
+  next_offset: v.nullish(v.number()),
   secure_file_summaries: v.nullish(
     v.array(v.object({
       sdbox_id: Text,

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import * as v from "valibot";
 import { InvalidInputError, PayloadError } from "../errors.ts";
 import { sanitize } from "../internal/text.ts";
 
@@ -15,12 +14,6 @@ export interface PageOptions {
   /** Stops the listing. */
   signal?: AbortSignal;
 }
-
-/** The paging fields every Cerberus listing carries. */
-export const PageFields = {
-  has_next: v.nullish(v.boolean(), false),
-  next_offset: v.nullish(v.number()),
-};
 
 /** One page as the caller of {@link pages} decoded it. */
 export interface Page<T> {

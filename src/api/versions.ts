@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { type CerberusClient, clientCore } from "../client/client.ts";
 import { encodeSecretPath } from "../client/paths.ts";
 import { type CerberusCall, decodeAnswer } from "../client/request.ts";
-import { PageFields, type PageOptions, pages, pageSizeOf } from "./pages.ts";
+import { type PageOptions, pages, pageSizeOf } from "./pages.ts";
 import type { CallOptions } from "./secrets.ts";
 import { sdbIdPath } from "./sdb.ts";
 
@@ -38,7 +38,8 @@ export interface SecretVersion {
 
 const Text = v.nullish(v.string(), "");
 const VersionPage = v.object({
-  ...PageFields,
+  has_next: v.nullish(v.boolean(), false),
+  next_offset: v.nullish(v.number()),
   secure_data_version_summaries: v.nullish(
     v.array(v.object({
       id: v.string(),
