@@ -75,9 +75,15 @@ try {
       url: stack.cerberus,
       auth: entry.kmsAuth({ principalArn: arn, credentials: stack.seed.roleCredentials(arn), region: "us-west-2", kmsEndpoint: stack.kms }),
     });
-    const data = await client.readSecret(stack.defaults.secretPath);
+    const data = await entry.readSecret(client, stack.defaults.secretPath);
     check(data.greeting === "hello from the local stack", "secret read");
   }
+  // A client from the package root works with the functions of cerberus-edge/core (one shared copy).
+  const rooted = lib.createCerberusClient({
+    url: stack.cerberus,
+    auth: lib.kmsAuth({ principalArn: arn, credentials: stack.seed.roleCredentials(arn), region: "us-west-2", kmsEndpoint: stack.kms }),
+  });
+  check((await core.readKey(rooted, stack.defaults.secretPath, "greeting")) === "hello from the local stack", "root client, core function");
 } finally {
   await stack.close();
 }
