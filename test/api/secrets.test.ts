@@ -13,7 +13,7 @@ import {
   UnexpectedAnswerError,
 } from "../../src/errors.ts";
 import type { HttpTransport } from "../../src/transport.ts";
-import { createWorld, logged, rejection } from "../support.ts";
+import { createWorld, logged, rejection, sentTokens } from "../support.ts";
 import { dataWorld } from "./_world.ts";
 
 const PATH = "app/demo/service/db";
@@ -72,6 +72,22 @@ describe("writing, merging and deleting secrets", () => {
     assert.equal(error.status, 403);
     assert.match(error.message, /^writing app\/demo\/service\/db: Cerberus answered HTTP 403/);
     assert.ok(!error.message.includes("never-shown-42"));
+  });
+
+  test("a write with a revoked token re-authenticates once and is applied once", async () => {
+    const { owner, ownerSent, stack } = dataWorld();
+    await readSecret(owner, "app/demo/config");
+    const revoked = await stack.transport(`${stack.cerberus}/v1/auth`, {
+      method: "DELETE",
+      headers: { "X-Cerberus-Token": sentTokens(ownerSent)[0]! },
+    });
+    assert.equal(revoked.status, 204);
+    await writeSecret(owner, PATH, { a: "1" });
+    const writes = stack.requests.entries("cerberus").filter((e) =>
+      e.method === "POST" && e.path === `/v1/secret/${PATH}`
+    );
+    assert.deepEqual(writes.map((e) => e.status), [401, 204]);
+    assert.deepEqual(await readSecret(owner, PATH), { a: "1" });
   });
 
   test("an empty 200 or 204 answers a write or delete", async () => {
