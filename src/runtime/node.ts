@@ -36,14 +36,16 @@ function builtin<T>(id: string): T {
   return module as T;
 }
 
-const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+// Reads only: a PUT or DELETE is idempotent by HTTP's rules, but the data API promises that a write
+// is never sent twice once it may have reached the server.
+const RESENDABLE = new Set(["GET", "HEAD"]);
 const NO_BODY = new Set([204, 205, 304]);
 
 /**
  * A transport on `node:http`/`node:https` with keep-alive agents (idle sockets close after 4 s and
  * never keep the process alive). It asks for `Accept-Encoding: identity` and refuses an encoded
  * answer; it never follows redirects; the signal aborts the request and the body read; an
- * idempotent request that meets a keep-alive socket the server had just closed is sent once more.
+ * read (GET, HEAD) that meets a keep-alive socket the server had just closed is sent once more.
  */
 export function createNodeTransport(): HttpTransport {
   const agents = new Map<string, NodeHttp.Agent>();
@@ -101,7 +103,7 @@ export function createNodeTransport(): HttpTransport {
           req.on("close", () => signal.removeEventListener("abort", onAbort));
         }
         req.on("error", (error: Error & { code?: string }) => {
-          if (again && req.reusedSocket && IDEMPOTENT.has(init.method) && error.code === "ECONNRESET") send(false);
+          if (again && req.reusedSocket && RESENDABLE.has(init.method) && error.code === "ECONNRESET") send(false);
           else reject(error);
         });
         function onResponse(res: NodeHttp.IncomingMessage) {
