@@ -1,6 +1,6 @@
 /**
  * The default way to authenticate, when the caller names none: `CERBERUS_AUTH` picks a method
- * (`token`, `sts`, `kms`, `kms-v1`, or `auto`, the default). `auto` takes a pasted
+ * (`token`, `sts`, `kms`, `kms-v1`, `user`, or `auto`, the default). `auto` takes a pasted
  * `CERBERUS_TOKEN` if there is one; else STS auth when the host's credential chain finds AWS
  * credentials (environment keys, web identity, the container endpoint, the instance role); else
  * KMS auth through instance metadata. It moves on only when a method is unavailable (no
@@ -18,9 +18,10 @@ import { kmsAuth } from "./kms-auth.ts";
 import type { AuthContext, AuthProvider } from "./provider.ts";
 import { stsAuth } from "./sts-auth.ts";
 import { tokenAuth } from "./token-auth.ts";
+import { userAuth } from "./user-auth.ts";
 
 /** The values `CERBERUS_AUTH` takes. */
-export const AUTH_METHODS = ["auto", "token", "sts", "kms", "kms-v1"] as const;
+export const AUTH_METHODS = ["auto", "token", "sts", "kms", "kms-v1", "user"] as const;
 
 /** A method `CERBERUS_AUTH` names. */
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
@@ -47,6 +48,8 @@ export function authFor(method: Exclude<AuthMethodName, "auto">): AuthProvider {
       return kmsAuth();
     case "kms-v1":
       return kmsAuth({ version: 1 });
+    case "user":
+      return userAuth();
   }
 }
 

@@ -45,8 +45,11 @@ export interface MfaChallenge {
 
 /** Options of {@link userAuth}. */
 export interface UserAuthOptions {
-  /** The user's credentials, or a function returning them (called at each full login). */
-  credentials: UserCredentials | (() => Promise<UserCredentials>);
+  /**
+   * The user's credentials, or a function returning them (called at each full login). Default:
+   * the `CERBERUS_USERNAME` and `CERBERUS_PASSWORD` variables of the client's environment.
+   */
+  credentials?: UserCredentials | (() => Promise<UserCredentials>);
   /** Chooses a device and returns its code; called when Cerberus asks for MFA. */
   mfa?: (challenge: MfaChallenge) => Promise<{ deviceId: string; code: string }>;
 }
@@ -61,15 +64,34 @@ const Challenge = v.object({
  * User authentication (Basic, then MFA). The token is refreshed while `refresh_count` is below
  * `max_refresh_count`; past that, a full login asks `credentials` (and `mfa`) again.
  */
-export function userAuth(options: UserAuthOptions): AuthProvider {
+export function userAuth(options: UserAuthOptions = {}): AuthProvider {
   if (!options || typeof options !== "object") {
     throw new InvalidInputError("must be an object", { field: "userAuth options" });
   }
-  if (typeof options.credentials !== "function") checkCredentials(options.credentials, "userAuth.credentials");
+  if (options.credentials !== undefined && typeof options.credentials !== "function") {
+    checkCredentials(options.credentials, "userAuth.credentials");
+  }
   if (options.mfa !== undefined && typeof options.mfa !== "function") {
     throw new InvalidInputError("must be a function", { field: "userAuth.mfa" });
   }
   return { method: "user", authenticate: (context) => authenticate(options, context) };
+}
+
+/** `CERBERUS_USERNAME` and `CERBERUS_PASSWORD`, checked. */
+function fromEnvironment(context: AuthContext): UserCredentials {
+  const username = context.env("CERBERUS_USERNAME")?.trim();
+  if (!username) {
+    throw new InvalidInputError("is not set (user auth needs CERBERUS_USERNAME and CERBERUS_PASSWORD)", {
+      field: "CERBERUS_USERNAME",
+    });
+  }
+  const password = context.env("CERBERUS_PASSWORD");
+  if (!password) {
+    throw new InvalidInputError("is not set (user auth needs CERBERUS_USERNAME and CERBERUS_PASSWORD)", {
+      field: "CERBERUS_PASSWORD",
+    });
+  }
+  return checkCredentials({ username, password }, "CERBERUS_USERNAME");
 }
 
 function checkCredentials(credentials: unknown, field: string): UserCredentials {
@@ -95,7 +117,7 @@ async function authenticate(o: UserAuthOptions, context: AuthContext): Promise<C
   }
   const credentials = typeof o.credentials === "function"
     ? checkCredentials(await o.credentials(), "userAuth.credentials()")
-    : o.credentials;
+    : o.credentials ?? fromEnvironment(context);
   try {
     return remember(context, await login(credentials, o, context));
   } catch (error) {

@@ -81,8 +81,10 @@ Environment:
   CERBERUS_AUTH            auto (default): CERBERUS_TOKEN if set, else sts when AWS
                            credentials are found (AWS_ACCESS_KEY_ID/..., web identity, the
                            container endpoint, the EC2 instance role), else kms; or one of
-                           token, sts, kms, kms-v1
+                           token, sts, kms, kms-v1, user
   CERBERUS_TOKEN           a Cerberus token to use as it is (no AWS call)
+  CERBERUS_USERNAME, CERBERUS_PASSWORD
+                           user auth (CERBERUS_AUTH=user), for an account without MFA
   CERBERUS_REGION          KMS region; default AWS_REGION, then AWS_DEFAULT_REGION, then the
                            region of the instance
   AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_V1_DISABLED, AWS_EC2_METADATA_DISABLED,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as v from "valibot";
 import type { AuthContext, AuthProvider, ClientState } from "../auth/provider.ts";
 import { createTokenStore } from "../auth/token-store.ts";
 import type { CerberusToken, TokenInfo } from "../auth/token.ts";
@@ -16,7 +17,7 @@ import { sanitize } from "../internal/text.ts";
 import type { RuntimeEnvironment } from "../runtime/types.ts";
 import type { HttpTransport } from "../transport.ts";
 import { CLIENT_HEADER } from "../version.ts";
-import { callCerberus, type CerberusCall, type CerberusSession } from "./request.ts";
+import { callCerberus, type CerberusCall, type CerberusSession, decodeAnswer } from "./request.ts";
 
 /** Options of `createCerberusClient`. */
 export interface CerberusClientOptions {
@@ -75,6 +76,8 @@ export function clientCore(client: CerberusClient): ClientCore {
   if (!core) throw new InvalidInputError("must be a client made by createCerberusClient()", { field: "client" });
   return core;
 }
+
+const SdbPaths = v.array(v.object({ path: v.string() }));
 
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -152,7 +155,19 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
 
   const client: CerberusClient = {
     async whoami(whoamiOptions) {
-      return (await store.get(whoamiOptions?.signal)).info;
+      const info = (await store.get(whoamiOptions?.signal)).info;
+      if (info.method !== "token") return info;
+      // A pasted token comes with no facts. Cerberus has no lookup route, but the SDBs the token
+      // reaches are what it can tell, and asking proves that it accepts the token.
+      const check: CerberusCall = {
+        method: "GET",
+        path: "/v2/safe-deposit-box",
+        what: "checking the pasted token",
+        step: "token",
+        signal: whoamiOptions?.signal,
+      };
+      const sdbs = decodeAnswer(await call(check), SdbPaths, check).map((sdb) => sanitize(sdb.path, 200));
+      return Object.freeze({ ...info, metadata: Object.freeze({ ...info.metadata, sdbs: sdbs.join(",") }) });
     },
     async logout(logoutOptions) {
       const token = store.peek();

@@ -29,6 +29,18 @@ describe("a pasted token", () => {
     const me = await client.whoami();
     assert.equal(me.method, "token");
     assert.ok(!JSON.stringify(me).includes(token));
+    assert.equal(me.metadata.sdbs, "app/demo/", "what Cerberus tells: the SDBs the token reaches");
+    assert.equal(logged(world.stack, "kms") + logged(world.stack, "sts") + logged(world.stack, "imds"), 0);
+  });
+
+  it("whoami asks Cerberus about a pasted token: a refused one is a 401, not a made-up identity", async () => {
+    const world = createWorld();
+    const { client } = world.connect({ provider: tokenAuth("not-a-token-the-stack-issued") });
+    const error = await rejection(client.whoami());
+    assert.ok(error instanceof CerberusApiError);
+    assert.equal(error.status, 401);
+    assert.match(error.message, /^checking the pasted token: Cerberus answered HTTP 401/);
+    assert.equal(error.step, "token");
   });
 
   it("CERBERUS_TOKEN through the default chain, with no AWS call", async () => {
@@ -94,6 +106,30 @@ describe("the default chain (CERBERUS_AUTH)", () => {
     const world = createWorld();
     const { client } = world.connect({ provider: defaultAuth(), env: { CERBERUS_AUTH: "sts", ...keysOf(world) } });
     assert.equal((await client.whoami()).method, "sts");
+  });
+
+  it("CERBERUS_AUTH=user logs in with CERBERUS_USERNAME and CERBERUS_PASSWORD", async () => {
+    const world = createWorld();
+    const { username, password } = world.defaults.user;
+    const { client, sent } = world.connect({
+      provider: defaultAuth(),
+      env: { CERBERUS_AUTH: "user", CERBERUS_USERNAME: username, CERBERUS_PASSWORD: password, ...keysOf(world) },
+    });
+    const me = await client.whoami();
+    assert.deepEqual([me.method, me.principal], ["user", username]);
+    assert.deepEqual(await readSecret(client, world.defaults.secretPath), world.defaults.secret);
+    assert.ok(!sent.some((s) => s.url.pathname.startsWith("/v2/auth/sts") || s.url.hostname.startsWith("kms")));
+    for (const missing of ["CERBERUS_USERNAME", "CERBERUS_PASSWORD"]) {
+      const other = world.connect({
+        provider: defaultAuth(),
+        env: { CERBERUS_AUTH: "user", CERBERUS_USERNAME: username, CERBERUS_PASSWORD: password, [missing]: undefined },
+      });
+      const error = await rejection(other.client.whoami());
+      assert.ok(error instanceof InvalidInputError, String(error));
+      assert.equal(error.field, missing);
+      assert.ok(!error.message.includes(password));
+      assert.equal(other.sent.length, 0);
+    }
   });
 
   it("an unknown CERBERUS_AUTH is an InvalidInputError naming it", async () => {

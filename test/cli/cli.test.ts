@@ -265,7 +265,7 @@ describe("cli run(): configuration from the environment", () => {
     assertFailure(
       await cli(["whoami"], { env: { ...BASE_ENV, CERBERUS_AUTH: "iam" } }),
       ExitCode.USAGE,
-      /CERBERUS_AUTH: "iam" is not one of auto, token, sts, kms, kms-v1/,
+      /CERBERUS_AUTH: "iam" is not one of auto, token, sts, kms, kms-v1, user/,
     );
   });
 
@@ -709,10 +709,15 @@ describe("cli in a child process, against the local stack", () => {
     cerberusProxy = await startSniffer(stack.cerberus, ({ path, requestHeaders, status, body }) => {
       const token = requestHeaders["x-cerberus-token"];
       if (typeof token === "string") sent.add(token);
-      // STS auth answers the token itself (no KMS payload to sniff).
+      // STS and user auth answer the token itself (no KMS payload to sniff).
       if (path.startsWith("/v2/auth/sts-identity") && status === 200) {
         const answer = JSON.parse(body.toString("utf8")) as { client_token?: string };
         if (answer.client_token) issued.add(answer.client_token);
+      }
+      if (path.startsWith("/v2/auth/user") && status === 200) {
+        const answer = JSON.parse(body.toString("utf8")) as { data?: { client_token?: { client_token?: string } } };
+        const token = answer.data?.client_token?.client_token;
+        if (token) issued.add(token);
       }
     });
     // KMS auth, the flow these runs check step by step (the default chain is tested on its own).
@@ -809,6 +814,45 @@ describe("cli in a child process, against the local stack", () => {
     assert.equal(auto.code, 0, auto.stderr);
     assert.equal((JSON.parse(auto.stdout) as { method: string }).method, "sts");
     assert.ok(!sts.stdout.includes(keys.secretAccessKey) && !sts.stderr.includes(keys.secretAccessKey));
+  });
+
+  test("CERBERUS_AUTH=user logs in with CERBERUS_USERNAME/CERBERUS_PASSWORD; the password is never printed", async () => {
+    const { username, password } = stack.defaults!.user;
+    const out = await cerberusEdge(["whoami"], {
+      CERBERUS_AUTH: "user",
+      CERBERUS_USERNAME: username,
+      CERBERUS_PASSWORD: password,
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(
+      [
+        (JSON.parse(out.stdout) as { method: string }).method,
+        (JSON.parse(out.stdout) as { principal: string }).principal,
+      ],
+      ["user", username],
+    );
+    const missing = await cerberusEdge(["whoami"], { CERBERUS_AUTH: "user", CERBERUS_USERNAME: username });
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /CERBERUS_PASSWORD/);
+    for (const run of [out, missing]) assert.ok(!run.stdout.includes(password) && !run.stderr.includes(password));
+  });
+
+  test("a pasted CERBERUS_TOKEN reads with no AWS call (every AWS endpoint unreachable)", async () => {
+    const first = await cerberusEdge(["whoami"]);
+    assert.equal(first.code, 0, first.stderr);
+    const token = [...sent].at(-1)!;
+    const out = await cerberusEdge(["read", stack.defaults!.secretPath], {
+      CERBERUS_AUTH: undefined,
+      CERBERUS_TOKEN: token,
+      AWS_ENDPOINT_URL_KMS: "http://127.0.0.1:9",
+      AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:9",
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://127.0.0.1:9/creds",
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(JSON.parse(out.stdout), stack.defaults!.secret);
+    const me = await cerberusEdge(["whoami"], { CERBERUS_AUTH: "token", CERBERUS_TOKEN: token });
+    assert.equal((JSON.parse(me.stdout) as { method: string }).method, "token");
   });
 
   test("CERBERUS_REGION is the KMS region; CERBERUS_ADDR is an alias of CERBERUS_URL", async () => {
