@@ -155,6 +155,16 @@ export const awsHost: AwsHost = {
       const sessionToken = env("AWS_SESSION_TOKEN") || undefined;
       return sealCredentials({ accessKeyId, secretAccessKey, sessionToken }, "AWS_ACCESS_KEY_ID");
     }
+    // Half a key pair is a broken source, not an absent one.
+    if (accessKeyId || secretAccessKey) {
+      const [missing, set] = accessKeyId
+        ? ["AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"]
+        : ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+      throw new InvalidInputError(`is not set, but ${set} is: set both, or neither`, {
+        field: missing,
+        step: "credentials",
+      });
+    }
     if (hasWebIdentity(env)) {
       return await (context.state.webIdentity ??= webIdentityCredentials(context.http, context)).get(context.signal);
     }

@@ -126,6 +126,23 @@ describe("awsHost on EC2", () => {
     const { context } = contextOf(w, { ...ec2(w), AWS_EC2_METADATA_DISABLED: "true" });
     assert.equal(await awsHost.credentials(context), undefined);
   });
+
+  it("half a key pair is a broken source: an InvalidInputError naming the missing variable, not a skip", async () => {
+    const w = world();
+    for (
+      const [vars, missing] of [
+        [{ AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE" }, "AWS_SECRET_ACCESS_KEY"],
+        [{ AWS_SECRET_ACCESS_KEY: "never-shown-secret" }, "AWS_ACCESS_KEY_ID"],
+      ] as const
+    ) {
+      const { context } = contextOf(w, { ...ec2(w), ...vars });
+      const error = await awsHost.credentials(context).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof InvalidInputError, String(error));
+      assert.equal(error.field, missing);
+      assert.equal(error.step, "credentials");
+      assert.ok(!error.message.includes("never-shown-secret"));
+    }
+  });
 });
 
 describe("awsHost on ECS", () => {
