@@ -51,30 +51,32 @@ export interface FileSummary {
   lastUpdatedTs: string;
 }
 
-/** Largest file read. Cerberus itself refuses much smaller uploads. */
-const FILE_LIMIT = 16 * 1024 * 1024;
-
-function fileCall(method: "GET" | "HEAD", path: string, options: ReadOptions | undefined): CerberusCall {
+function fileCall(
+  client: CerberusClient,
+  method: "GET" | "HEAD",
+  path: string,
+  options: ReadOptions | undefined,
+): CerberusCall {
   return {
     method,
     path: `/v1/secure-file/${encodeSecretPath(path, { minSegments: 3 })}${versionQuery(options?.versionId)}`,
     what: `${method === "HEAD" ? "describing" : "reading"} file ${path}`,
     step: "request",
     accept: "*/*",
-    limit: FILE_LIMIT,
+    limit: clientCore(client).session.cerberus.maxFileBytes,
     signal: options?.signal,
   };
 }
 
 /** Reads the file at `path` (or one of its versions); a missing file throws a `NotFoundError`. */
 export async function readFile(client: CerberusClient, path: string, options?: ReadOptions): Promise<SecureFile> {
-  const answer = await clientCore(client).call(fileCall("GET", path, options));
+  const answer = await clientCore(client).call(fileCall(client, "GET", path, options));
   return { ...fileInfo(answer, path, answer.body.length), bytes: answer.body };
 }
 
 /** What {@link readFile} would tell about the file at `path`, without its content (`HEAD`). */
 export async function headFile(client: CerberusClient, path: string, options?: ReadOptions): Promise<FileInfo> {
-  const call = fileCall("HEAD", path, options);
+  const call = fileCall(client, "HEAD", path, options);
   const answer = await clientCore(client).call(call);
   const length = answer.headers.get("content-length");
   if (length === null || !/^\d{1,15}$/.test(length.trim())) {

@@ -17,6 +17,7 @@ import {
   CerberusApiError,
   type CerberusEdgeError,
   InvalidInputError,
+  TransportError,
 } from "../errors.ts";
 import { isBase64 } from "../internal/base64.ts";
 import { emit, emitSuccess } from "../internal/events.ts";
@@ -124,8 +125,10 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
         emitSuccess(context.onEvent, token, attemptRegion);
         return token;
       } catch (error) {
-        // An abort or a setting that is wrong fails every candidate alike: say so once.
+        // An abort, a setting that is wrong or a Cerberus that cannot be reached fails every
+        // candidate alike: say so once.
         if (context.signal?.aborted || error instanceof InvalidInputError) throw error;
+        if (error instanceof TransportError && error.step === "cerberus-auth") throw error;
         const failure = asLibraryError(error, "cerberus-auth", "authentication");
         const hopeless = isPrincipalRefused(failure);
         const reason = describeError(failure) +
@@ -140,6 +143,8 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
           reason,
         });
         if (hopeless) refused.add(candidate.principalArn);
+        // KMS out of reach in this region is out of reach for every principal: next region.
+        if (failure instanceof TransportError) break;
       }
     }
   }

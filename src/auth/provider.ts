@@ -48,6 +48,8 @@ export interface AuthContext extends CerberusSession {
   readonly onEvent?: EventListener | undefined;
   /** Aborts this authentication. */
   readonly signal?: AbortSignal | undefined;
+  /** When this authentication's time budget ends (clock time, ms): every request stops by then. */
+  readonly deadline?: number | undefined;
 }
 
 /** A way to obtain a Cerberus token, such as `kmsAuth()`. */

@@ -10,7 +10,13 @@ import type { AwsCredentials, AwsCredentialSource } from "../aws/credentials.ts"
 import { checkRegion } from "../aws/endpoints.ts";
 import { signPost } from "../aws/sigv4.ts";
 import { decodeAnswer } from "../client/request.ts";
-import { type AuthAttempt, AuthenticationError, CerberusApiError, InvalidInputError } from "../errors.ts";
+import {
+  type AuthAttempt,
+  AuthenticationError,
+  CerberusApiError,
+  InvalidInputError,
+  TransportError,
+} from "../errors.ts";
 import { isRecord } from "../internal/decode.ts";
 import { emit, emitSuccess } from "../internal/events.ts";
 import { asLibraryError, describeError } from "../internal/failure.ts";
@@ -85,7 +91,9 @@ async function authenticate(
       emitSuccess(context.onEvent, token, attemptRegion);
       return token;
     } catch (error) {
+      // Cerberus out of reach is out of reach in every region: say so once.
       if (context.signal?.aborted || error instanceof InvalidInputError) throw error;
+      if (error instanceof TransportError && error.step === "cerberus-auth") throw error;
       const failure = asLibraryError(error, "cerberus-auth", "authentication");
       const reason = describeError(failure);
       attempts.push({ principal: caller, region: attemptRegion, reason, error: failure });

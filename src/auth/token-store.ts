@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AbortedError } from "../errors.ts";
+import { AbortedError, TransportError } from "../errors.ts";
 import type { EventListener } from "../events.ts";
 import { type Cached, cachedUntil } from "../internal/cache.ts";
 import type { Clock } from "../clock.ts";
@@ -34,6 +34,11 @@ export function createTokenStore(
     expiresAt: (t) => t.info.expiresAt.getTime(),
     aborted: (reason) =>
       new AbortedError("waiting for authentication was aborted by the caller", { step: "token", cause: reason }),
+    timedOut: () =>
+      new TransportError("the operation's time budget ran out while waiting for authentication", {
+        step: "token",
+        timedOut: true,
+      }),
     onLoad: (reason) => {
       if (reason === "expiring" || store.peek()) {
         emit(onEvent, { type: "token.refresh", reason: reason === "expiring" ? "expiring" : "expired" });

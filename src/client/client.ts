@@ -37,6 +37,15 @@ export interface CerberusClientOptions {
   clock?: Clock;
   /** Timeout of each Cerberus request in ms (default 10 000). */
   timeoutMs?: number;
+  /**
+   * Time budget in ms (default 30 000) of each operation, its retries and its wait for a token
+   * included, and of each authentication, every principal, region and retry included.
+   */
+  budgetMs?: number;
+  /** Attempts per request for the failures worth another (see README, "Failure behaviour"); default 3, 1 to 10. */
+  attempts?: number;
+  /** Largest file `readFile` accepts, in bytes (default 16 MiB). */
+  maxFileBytes?: number;
   /** Progress events (never carry a token or secret). */
   onEvent?: EventListener;
   /** Allow `http:` to a host that is not loopback. Tokens then cross the network in clear text. */
@@ -81,6 +90,16 @@ const SdbPaths = v.array(v.object({ path: v.string() }));
 
 const MAX_TIMER_MS = 2_147_483_647;
 
+function checkNumber(value: unknown, fallback: number, min: number, max: number, name: string, unit: string): number {
+  const n = value ?? fallback;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidInputError(`must be a whole number of ${unit} from ${min} to ${max}`, {
+      field: `options.${name}`,
+    });
+  }
+  return n;
+}
+
 const noFiles = (path: string) =>
   Promise.reject(
     new InvalidInputError(`cannot read ${sanitize(path, 200)}: this runtime has no file system`, { field: "file" }),
@@ -96,12 +115,10 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     /\/$/,
     "",
   );
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (typeof timeoutMs !== "number" || !(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS)) {
-    throw new InvalidInputError(`must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`, {
-      field: "options.timeoutMs",
-    });
-  }
+  const timeoutMs = checkNumber(options.timeoutMs, 10_000, 1, MAX_TIMER_MS, "timeoutMs", "milliseconds");
+  const budgetMs = checkNumber(options.budgetMs, 30_000, 1, MAX_TIMER_MS, "budgetMs", "milliseconds");
+  const attempts = checkNumber(options.attempts, 3, 1, 10, "attempts", "attempts");
+  const maxFileBytes = checkNumber(options.maxFileBytes, 16 * 1024 * 1024, 1, 2 ** 31, "maxFileBytes", "bytes");
   if (options.userAgent !== undefined && !/^[\x20-\x7e]{1,200}$/.test(options.userAgent)) {
     throw new InvalidInputError("must be 1 to 200 printable ASCII characters", { field: "options.userAgent" });
   }
@@ -118,8 +135,11 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     cerberus: {
       baseUrl,
       timeoutMs,
+      attempts,
+      maxFileBytes,
       clientHeader: options.userAgent ? `${CLIENT_HEADER} ${options.userAgent}` : CLIENT_HEADER,
     },
+    onEvent: options.onEvent,
   };
   const state: ClientState = { skew: { offsetMs: 0 } };
   const auth = options.auth;
@@ -132,6 +152,7 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
         host: runtime?.aws,
         state,
         onEvent: options.onEvent,
+        deadline: session.http.clock.now() + budgetMs,
       };
       return auth.authenticate(context);
     },
@@ -140,7 +161,8 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
   );
 
   async function call(call: CerberusCall): Promise<Answer> {
-    const token: CerberusToken = await store.get(call.signal);
+    call.deadline ??= session.http.clock.now() + budgetMs;
+    const token: CerberusToken = await store.get(call.signal, call.deadline);
     call.token = token.reveal();
     try {
       return await callCerberus(session, call);
@@ -148,7 +170,7 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
       // A 401 means the server refused before doing anything: sending a write again is safe.
       if (!(error instanceof CerberusApiError && error.status === 401 && error.codes.includes(99105))) throw error;
       store.invalidate(token);
-      call.token = (await store.get(call.signal)).reveal();
+      call.token = (await store.get(call.signal, call.deadline)).reveal();
       return callCerberus(session, call);
     }
   }

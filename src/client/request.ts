@@ -6,16 +6,22 @@
  */
 import * as v from "valibot";
 import {
+  AbortedError,
   AccessDeniedError,
   CerberusApiError,
   type CerberusErrorDetail,
   NotFoundError,
   PayloadError,
   type Step,
+  TransportError,
   UnexpectedAnswerError,
 } from "../errors.ts";
+import type { EventListener } from "../events.ts";
 import { check, isRecord, parseJson, text } from "../internal/decode.ts";
 import { type Answer, BODY_LIMITS, type HttpContext, send } from "../internal/http.ts";
+import { emit } from "../internal/events.ts";
+import { describeError } from "../internal/failure.ts";
+import { retry } from "../internal/retry.ts";
 import { sanitize } from "../internal/text.ts";
 
 /** Where Cerberus is and how the client talks to it. */
@@ -26,6 +32,10 @@ export interface CerberusEndpoint {
   readonly clientHeader: string;
   /** Timeout of each request, ms. */
   readonly timeoutMs: number;
+  /** Attempts per call, the first included, for the failures worth another (see {@link callCerberus}). */
+  readonly attempts: number;
+  /** Largest file read, in bytes. */
+  readonly maxFileBytes: number;
 }
 
 /** What a call to Cerberus needs from the client that makes it. */
@@ -34,6 +44,8 @@ export interface CerberusSession {
   readonly http: HttpContext;
   /** Cerberus itself. */
   readonly cerberus: CerberusEndpoint;
+  /** Told of each retry. */
+  readonly onEvent?: EventListener | undefined;
 }
 
 /** One request to Cerberus. */
@@ -64,10 +76,65 @@ export interface CerberusCall {
   allow?: readonly number[];
   /** The caller's signal. */
   signal?: AbortSignal | undefined;
+  /** When the operation's time budget ends (clock time, ms). */
+  deadline?: number | undefined;
 }
 
-/** Sends a call; a status outside 2xx and `allow` throws the error {@link cerberusError} makes of it. */
-export async function callCerberus(session: CerberusSession, call: CerberusCall): Promise<Answer> {
+/**
+ * Sends a call, again with jittered back-off (or after the server's `Retry-After`, within the
+ * budget) when the failure is worth it: for a read (`GET`, `HEAD`) a network error, a timeout,
+ * a 5xx or a 429; for an authentication (a `POST` of step `cerberus-auth`, which changes nothing
+ * on the server) the same but a timeout; for a write or delete only a 429, the one answer that
+ * says the server did not act on it. A status outside 2xx and `allow` throws the error
+ * {@link cerberusError} makes of it.
+ */
+export function callCerberus(session: CerberusSession, call: CerberusCall): Promise<Answer> {
+  const read = call.method === "GET" || call.method === "HEAD";
+  const auth = !read && call.step === "cerberus-auth";
+  let retryAfterMs: number | undefined;
+  return retry(
+    async () => {
+      retryAfterMs = undefined;
+      const answer = await sendOnce(session, call);
+      if ((answer.status >= 200 && answer.status < 300) || call.allow?.includes(answer.status)) return answer;
+      retryAfterMs = retryAfter(answer, session.http.clock.now());
+      throw cerberusError(answer, call);
+    },
+    { attempts: session.cerberus.attempts, baseDelayMs: 100, maxDelayMs: 2_000 },
+    {
+      clock: session.http.clock,
+      signal: call.signal,
+      deadline: call.deadline,
+      aborted: (reason) =>
+        new AbortedError(`${sanitize(call.what)} was aborted by the caller`, { step: call.step, cause: reason }),
+      retryable(error) {
+        if (error instanceof TransportError) return read || (auth && error.code !== "TIMEOUT");
+        const status = (error as { status?: unknown }).status;
+        if (!(error instanceof CerberusApiError || error instanceof UnexpectedAnswerError)) return false;
+        return status === 429 || ((read || auth) && typeof status === "number" && status >= 500);
+      },
+      delayFor: () => retryAfterMs,
+      onRetry: (attempt, delayMs, error) =>
+        emit(session.onEvent, {
+          type: "request.retry",
+          step: call.step,
+          attempt,
+          delayMs,
+          reason: describeError(error),
+        }),
+    },
+  );
+}
+
+/** `Retry-After` in ms (seconds or an HTTP date), when the answer has a usable one. */
+function retryAfter(answer: Answer, now: number): number | undefined {
+  const value = answer.headers.get("retry-after")?.trim();
+  if (!value) return undefined;
+  const ms = /^\d{1,6}$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}
+
+async function sendOnce(session: CerberusSession, call: CerberusCall): Promise<Answer> {
   const headers: Record<string, string> = call.headers ? { ...call.headers } : {};
   headers["X-Cerberus-Client"] = session.cerberus.clientHeader;
   headers.Accept = call.accept ?? "application/json";
@@ -80,19 +147,18 @@ export async function callCerberus(session: CerberusSession, call: CerberusCall)
     body = call.bytes.body;
     headers["Content-Type"] = call.bytes.contentType;
   }
-  const answer = await send(
+  return send(
     session.http,
     session.cerberus.baseUrl + call.path,
     body === undefined ? { method: call.method, headers } : { method: call.method, headers, body },
     {
       step: call.step,
       timeoutMs: session.cerberus.timeoutMs,
+      deadline: call.deadline,
       limit: call.limit ?? BODY_LIMITS.cerberus,
       signal: call.signal,
     },
   );
-  if ((answer.status >= 200 && answer.status < 300) || call.allow?.includes(answer.status)) return answer;
-  throw cerberusError(answer, call);
 }
 
 /**

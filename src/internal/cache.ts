@@ -5,12 +5,15 @@
  * @module
  */
 import type { Clock } from "../clock.ts";
-import { abortable } from "./wait.ts";
+import { abortable, within } from "./wait.ts";
 
 /** A cached value with one load in flight at a time. */
 export interface Cached<T> {
-  /** A value that is valid now: the cached one, or the result of the (shared) load. */
-  get(signal?: AbortSignal): Promise<T>;
+  /**
+   * A value that is valid now: the cached one, or the result of the (shared) load. A caller who
+   * must wait stops waiting when `signal` aborts or at `deadline` (clock time, ms); the load goes on.
+   */
+  get(signal?: AbortSignal, deadline?: number): Promise<T>;
   /** The value held now, if any (possibly stale). */
   peek(): T | undefined;
   /** Drops `value` (or whatever is held, when omitted) unless a newer value replaced it. */
@@ -30,6 +33,8 @@ export interface CachePolicy<T> {
   expiresAt?(value: T): number;
   /** The error a caller gets when its signal aborts its wait. */
   aborted(reason: unknown): unknown;
+  /** The error a caller gets when its deadline passes while it waits. */
+  timedOut?(): unknown;
   /** Told when a load starts: `expiring` (in the background) or `missing`. */
   onLoad?(reason: "expiring" | "missing"): void;
   /** Pause after a failed background load before the next one (default 5 s). */
@@ -60,7 +65,7 @@ export function cachedUntil<T>(load: () => Promise<T>, policy: CachePolicy<T>): 
   };
 
   return {
-    get(signal) {
+    get(signal, deadline) {
       const now = policy.clock.now();
       if (value !== undefined) {
         if (now < policy.refreshAt(value)) return Promise.resolve(value);
@@ -73,7 +78,8 @@ export function cachedUntil<T>(load: () => Promise<T>, policy: CachePolicy<T>): 
           return Promise.resolve(value);
         }
       }
-      return abortable(start("missing"), signal, () => policy.aborted(signal?.reason));
+      const waiting = abortable(start("missing"), signal, () => policy.aborted(signal?.reason));
+      return deadline === undefined ? waiting : within(waiting, policy.clock, deadline - now, policy.timedOut);
     },
     peek: () => value,
     invalidate(stale) {

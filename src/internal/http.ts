@@ -31,6 +31,8 @@ export interface SendOptions {
   step: Step;
   /** Milliseconds before the request (body included) is abandoned. */
   timeoutMs: number;
+  /** When the operation's budget ends (clock time, ms); the request is abandoned then if sooner. */
+  deadline?: number | undefined;
   /** Largest body read, in bytes. */
   limit: number;
   /** The caller's signal. */
@@ -58,6 +60,14 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
   const caller = options.signal;
   const step = options.step;
   if (caller?.aborted) return Promise.reject(aborted(url, step, caller.reason));
+  const left = options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - http.clock.now();
+  const budgetBound = left < options.timeoutMs;
+  const timeoutMs = budgetBound ? left : options.timeoutMs;
+  const timedOutMessage = () =>
+    budgetBound
+      ? `the operation's time budget ran out before ${hostOf(url)} answered`
+      : `${hostOf(url)} did not answer within ${timeoutMs} ms`;
+  if (timeoutMs <= 0) return Promise.reject(new TransportError(timedOutMessage(), { step, timedOut: true }));
   // Written with callbacks rather than awaits and races: this is every request's path, and each
   // promise and each listener on an AbortSignal costs (Node's EventTarget most of all). Nothing
   // listens on the request's own signal here: the timer and the caller's abort stop it directly.
@@ -73,9 +83,7 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
       caller?.removeEventListener("abort", stop);
       if (answer) return resolve(answer);
       if (timedOut) {
-        return reject(
-          new TransportError(`${hostOf(url)} did not answer within ${options.timeoutMs} ms`, { step, timedOut: true }),
-        );
+        return reject(new TransportError(timedOutMessage(), { step, timedOut: true }));
       }
       if (caller?.aborted) return reject(aborted(url, step, caller.reason));
       if (error instanceof CerberusEdgeError) return reject(error);
@@ -91,7 +99,7 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
       chunks?.stop();
       finish(controller.signal.reason);
     }
-    const cancelTimer = http.clock.setTimer(options.timeoutMs, () => {
+    const cancelTimer = http.clock.setTimer(timeoutMs, () => {
       timedOut = true;
       stop();
     });

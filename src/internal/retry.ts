@@ -30,6 +30,10 @@ export interface RetryOptions {
   onRetry?(attempt: number, delayMs: number, error: unknown): void;
   /** Random source in [0, 1) for the jitter (default `Math.random`). */
   random?: () => number;
+  /** When the operation's budget ends (clock time, ms): a back-off that would pass it is not taken. */
+  deadline?: number | undefined;
+  /** A delay the server asked for (`Retry-After`), which replaces the jittered one. */
+  delayFor?(error: unknown): number | undefined;
 }
 
 /** Runs `attempt` until it succeeds, fails with a non-retryable error, or the attempts run out. */
@@ -44,7 +48,8 @@ export async function retry<T>(
     } catch (error) {
       if (n >= policy.attempts || options.signal?.aborted || !options.retryable(error)) throw error;
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
-      const delayMs = Math.round((options.random ?? Math.random)() * ceiling);
+      const delayMs = options.delayFor?.(error) ?? Math.round((options.random ?? Math.random)() * ceiling);
+      if (options.deadline !== undefined && options.clock.now() + delayMs >= options.deadline) throw error;
       options.onRetry?.(n, delayMs, error);
       await sleep(options.clock, delayMs, options.signal, () => options.aborted(options.signal?.reason));
     }

@@ -22,6 +22,23 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
+/**
+ * Resolves or rejects as `promise` does, or rejects with `onTimeout()` after `ms` on `clock`
+ * (the promise keeps running; its later rejection is handled).
+ */
+export function within<T>(
+  promise: Promise<T>,
+  clock: Clock,
+  ms: number,
+  onTimeout: (() => unknown) | undefined,
+): Promise<T> {
+  promise.catch(() => {});
+  return new Promise<T>((resolve, reject) => {
+    const cancel = clock.setTimer(Math.max(0, ms), () => reject(onTimeout?.() ?? new Error("timed out")));
+    promise.then(resolve, reject).finally(cancel);
+  });
+}
+
 /** Waits `ms` on `clock`; rejects with `onAbort()` (and cancels the timer) when `signal` aborts. */
 export function sleep(
   clock: Clock,

@@ -157,12 +157,12 @@ describe("reading: typed values and hostile answers", () => {
     const broken = await rejection(readSecret(client, "app/demo/config"));
     assert.ok(broken instanceof UnexpectedAnswerError);
     assert.equal(broken.excerpt, '{"data": {');
-    stack.faults.inject("cerberus", { kind: "waf", status: 502 }, { path: "/v1/secret/" });
+    stack.faults.inject("cerberus", { kind: "waf", status: 403 }, { path: "/v1/secret/" });
     const waf = await rejection(listKeys(client, "app/demo/"));
     assert.ok(waf instanceof UnexpectedAnswerError);
-    assert.equal(waf.status, 502);
+    assert.equal(waf.status, 403);
     assert.equal(waf.code, "UNEXPECTED_ANSWER");
-    assert.match(waf.message, /^listing app\/demo\/: the answer is not Cerberus JSON \(HTTP 502, text\/html/);
+    assert.match(waf.message, /^listing app\/demo\/: the answer is not Cerberus JSON \(HTTP 403, text\/html/);
   });
 
   test("a version id reads that version; a malformed one is refused before sending", async () => {

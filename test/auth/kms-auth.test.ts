@@ -13,6 +13,7 @@ import {
   CerberusApiError,
   InvalidInputError,
   PayloadError,
+  TransportError,
   UnexpectedAnswerError,
 } from "../../src/errors.ts";
 import {
@@ -180,17 +181,16 @@ describe("KMS auth v2, the EC2 sequence", () => {
     assert.equal(logged(stack, "kms"), 1, "AccessDenied is not retried");
   });
 
-  test("a failed authentication is not cached: the next call tries again", async () => {
+  test("a Cerberus that cannot be reached fails once, with the host, not once per role; the next call tries again", async () => {
     const { client, stack, clock } = createWorld();
-    // Each auth request is retried once on a connection error: four candidates, two tries each.
-    // (The retry's zero back-off is a timer on the injected clock, hence settle.)
-    stack.faults.inject("cerberus", { kind: "reset" }, { method: "POST", path: "/v2/auth/", times: 8 });
+    // Three attempts of the first principal's request (the back-off runs on the injected clock).
+    stack.faults.inject("cerberus", { kind: "reset" }, { method: "POST", path: "/v2/auth/", times: 3 });
     const error = await clock.settle(rejection(client.whoami()));
-    assert.ok(error instanceof AuthenticationError);
-    assert.equal(error.attempts.length, 4);
-    assert.match(error.message, /app-role in us-west-2: request to [^ ]+ failed: ECONNRESET/);
+    assert.ok(error instanceof TransportError, String(error));
+    assert.equal(error.step, "cerberus-auth");
+    assert.equal(error.message, `request to ${new URL(stack.cerberus).host} failed: ECONNRESET`);
+    assert.equal(logged(stack, "cerberus", "POST", "/v2/auth/iam-principal"), 3, "one principal, not four");
     assert.equal((await client.whoami()).principal, APP);
-    assert.equal(logged(stack, "cerberus", "POST", "/v2/auth/iam-principal"), 12);
   });
 
   test("a connection reset on the auth request is retried once", async () => {
@@ -206,7 +206,8 @@ describe("KMS auth v2, the EC2 sequence", () => {
     onlyAppRole(world);
     world.stack.faults.inject("cerberus", { kind: "hang" }, { method: "POST", path: "/v2/auth/" });
     const error = await world.clock.settle(rejection(world.client.whoami()));
-    assert.ok(error instanceof AuthenticationError);
+    assert.ok(error instanceof TransportError, String(error));
+    assert.equal(error.code, "TIMEOUT");
     assert.match(error.message, /did not answer within 1000 ms/);
     assert.equal(logged(world.stack, "cerberus", "POST"), 1);
   });

@@ -116,11 +116,16 @@ describe("STS auth", () => {
   it("Cerberus unable to reach STS in one region: the next fallback region is tried", async () => {
     const world = createWorld();
     const credentials = world.stack.seed.roleCredentials(world.defaults.roles.app.arn);
-    world.stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99997 }, { path: "/v2/auth/sts-identity" });
+    // 99997 (HTTP 503) to every attempt in the first region.
+    world.stack.faults.inject("cerberus", { kind: "cerberus-error", code: 99997 }, {
+      path: "/v2/auth/sts-identity",
+      times: 3,
+    });
     const { client, events } = world.connect({
       provider: stsAuth({ region: "us-west-2", fallbackRegions: ["us-east-1"], credentials }),
     });
-    assert.equal((await client.whoami()).region, "us-east-1");
+    assert.equal((await world.clock.settle(client.whoami())).region, "us-east-1");
+    assert.equal(logged(world.stack, "cerberus", "POST", "/v2/auth/sts-identity"), 4);
     assert.ok(events.some((e) => e.type === "auth.region" && e.source === "fallback"));
   });
 

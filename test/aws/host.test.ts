@@ -24,7 +24,7 @@ function contextOf(w: World, vars: Record<string, string | undefined>, state: Cl
   const events: CerberusEvent[] = [];
   const context: AuthContext = {
     http: w.http,
-    cerberus: { baseUrl: w.stack.cerberus, clientHeader: "test", timeoutMs: 10_000 },
+    cerberus: { baseUrl: w.stack.cerberus, clientHeader: "test", timeoutMs: 10_000, attempts: 3, maxFileBytes: 1024 },
     env: envOf(vars),
     readTextFile: () => Promise.reject(Object.assign(new Error("no files"), { code: "ENOENT" })),
     host: awsHost,

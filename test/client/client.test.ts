@@ -378,7 +378,7 @@ describe("aborts and timeouts", () => {
   });
 
   test("a Cerberus that never answers times out after timeoutMs on the injected clock", async () => {
-    const { client, stack, clock } = createWorld({ client: { timeoutMs: 2_000 } });
+    const { client, stack, clock } = createWorld({ client: { timeoutMs: 2_000, attempts: 1 } });
     await client.whoami();
     stack.faults.inject("cerberus", { kind: "hang" }, { path: "/v1/secret/" });
     const pending = rejection(readSecret(client, CONFIG));
@@ -392,7 +392,7 @@ describe("aborts and timeouts", () => {
   });
 
   test("a connection reset on a read is a TransportError naming the host and the code only", async () => {
-    const { client, stack } = createWorld();
+    const { client, stack } = createWorld({ client: { attempts: 1 } });
     await client.whoami();
     stack.faults.inject("cerberus", { kind: "reset" }, { path: "/v1/secret/" });
     const error = await rejection(readSecret(client, CONFIG));

@@ -196,7 +196,13 @@ describe("sending", () => {
           );
         },
       },
-      cerberus: { baseUrl: "https://cerberus.example", clientHeader: "cerberus-edge/test", timeoutMs: 1000 },
+      cerberus: {
+        baseUrl: "https://cerberus.example",
+        clientHeader: "cerberus-edge/test",
+        timeoutMs: 1000,
+        attempts: 1,
+        maxFileBytes: 1024,
+      },
     };
     await callCerberus(session, {
       ...call,
