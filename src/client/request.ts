@@ -134,7 +134,7 @@ function retryAfter(answer: Answer, now: number): number | undefined {
   return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }
 
-async function sendOnce(session: CerberusSession, call: CerberusCall): Promise<Answer> {
+function sendOnce(session: CerberusSession, call: CerberusCall): Promise<Answer> {
   const headers: Record<string, string> = call.headers ? { ...call.headers } : {};
   headers["X-Cerberus-Client"] = session.cerberus.clientHeader;
   headers.Accept = call.accept ?? "application/json";
