@@ -190,6 +190,7 @@ async function authenticateAs(
     skew: context.state.skew,
     signal: context.signal,
     onEvent: context.onEvent,
+    deadline: context.deadline,
   });
   try {
     return tokenFromPlaintext(plaintext, {

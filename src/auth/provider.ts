@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClockSkew } from "../aws/kms.ts";
+import type { ClockSkew } from "../aws/skew.ts";
 import type { InstanceMetadata } from "../aws/imds.ts";
 import type { AwsHost } from "../aws/host.ts";
 import type { ContainerCredentials } from "../aws/container.ts";

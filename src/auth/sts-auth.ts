@@ -9,7 +9,9 @@ import * as v from "valibot";
 import type { AwsCredentials, AwsCredentialSource } from "../aws/credentials.ts";
 import { checkRegion } from "../aws/endpoints.ts";
 import { signPost } from "../aws/sigv4.ts";
-import { decodeAnswer } from "../client/request.ts";
+import { learnSkew } from "../aws/skew.ts";
+import { cerberusError, decodeAnswer } from "../client/request.ts";
+import type { Answer } from "../internal/http.ts";
 import {
   type AuthAttempt,
   AuthenticationError,
@@ -17,7 +19,7 @@ import {
   InvalidInputError,
   TransportError,
 } from "../errors.ts";
-import { isRecord } from "../internal/decode.ts";
+import { isRecord, parseJson, text } from "../internal/decode.ts";
 import { emit, emitSuccess } from "../internal/events.ts";
 import { asLibraryError, describeError } from "../internal/failure.ts";
 import { sanitize } from "../internal/text.ts";
@@ -115,29 +117,52 @@ async function authenticateIn(
   caller: string,
 ): Promise<CerberusToken> {
   const host = `sts.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
-  const signed = await signPost({
-    url: `https://${host}/`,
-    headers: {},
-    body: GET_CALLER_IDENTITY,
-    credentials,
-    service: "sts",
-    region,
-    time: context.http.clock.now() + context.state.skew.offsetMs,
-    step: "sts-sign",
-  });
-  // Only the signature goes to Cerberus; the body and the host are what STS will see on replay.
-  const headers: Record<string, string> = { Authorization: signed.authorization!, "X-Amz-Date": signed["x-amz-date"]! };
-  if (signed["x-amz-security-token"]) headers["X-Amz-Security-Token"] = signed["x-amz-security-token"];
-  const call = {
-    method: "POST",
-    path: "/v2/auth/sts-identity",
-    headers,
-    what: "STS authentication",
-    step: "cerberus-auth",
-    signal: context.signal,
-    secrets: credentials.sessionToken ? [credentials.sessionToken] : [],
-  } as const;
-  const answer = await callAuth(context, call);
+  const signedCall = async () => {
+    const signed = await signPost({
+      url: `https://${host}/`,
+      headers: {},
+      body: GET_CALLER_IDENTITY,
+      credentials,
+      service: "sts",
+      region,
+      time: context.http.clock.now() + context.state.skew.offsetMs,
+      step: "sts-sign",
+    });
+    // Only the signature goes to Cerberus; the body and the host are what STS will see on replay.
+    const headers: Record<string, string> = {
+      Authorization: signed.authorization!,
+      "X-Amz-Date": signed["x-amz-date"]!,
+    };
+    if (signed["x-amz-security-token"]) headers["X-Amz-Security-Token"] = signed["x-amz-security-token"];
+    return {
+      method: "POST",
+      path: "/v2/auth/sts-identity",
+      headers,
+      what: "STS authentication",
+      step: "cerberus-auth",
+      signal: context.signal,
+      secrets: credentials.sessionToken ? [credentials.sessionToken] : [],
+      allow: [400],
+    } as const;
+  };
+  let call = await signedCall();
+  let answer = await callAuth(context, call);
+  // STS refuses a signature whose time is off; Cerberus reports that as 99237 and its own Date
+  // tells AWS's time (its clock is AWS's): learn the skew and sign once more.
+  if (answer.status === 400 && hasCode(answer, 99237)) {
+    if (learnSkew(context.state.skew, answer.headers.get("date"), context.http.clock.now())) {
+      emit(context.onEvent, {
+        type: "request.retry",
+        step: "sts-sign",
+        attempt: 1,
+        delayMs: 0,
+        reason: "clock skew corrected",
+      });
+      call = await signedCall();
+      answer = await callAuth(context, call);
+    }
+  }
+  if (answer.status === 400) throw cerberusError(answer, call);
   const payload = decodeAnswer(answer, AnyJson, call);
   const metadata = isRecord(payload) && isRecord(payload.metadata) ? payload.metadata : {};
   const arn = typeof metadata.aws_iam_principal_arn === "string" ? sanitize(metadata.aws_iam_principal_arn) : caller;
@@ -147,4 +172,11 @@ async function authenticateIn(
     "cerberus-auth",
     "Cerberus's STS auth answer",
   );
+}
+
+/** True when an error answer carries the Cerberus error code `code`. */
+function hasCode(answer: Answer, code: number): boolean {
+  const json = parseJson(text(answer.body));
+  const errors = isRecord(json?.value) ? json.value.errors : undefined;
+  return Array.isArray(errors) && errors.some((e) => isRecord(e) && e.code === code);
 }

@@ -21,16 +21,28 @@ export function refreshMarginMs(leaseSeconds: number): number {
 
 /**
  * A token cache on {@link cachedUntil}: within the refresh margin the current token is served
- * while one refresh runs in the background; once expired, callers wait for the refresh.
+ * while one refresh runs in the background; once expired, callers wait for the refresh. Each
+ * token is refreshed at a random point between one and two margins before it expires, so that
+ * a fleet started together does not authenticate again together.
  */
 export function createTokenStore(
   authenticate: () => Promise<CerberusToken>,
   clock: Clock,
   onEvent?: EventListener,
+  random: () => number = Math.random,
 ): Cached<CerberusToken> {
+  const refreshTimes = new WeakMap<CerberusToken, number>();
+  const refreshAt = (t: CerberusToken) => {
+    let at = refreshTimes.get(t);
+    if (at === undefined) {
+      const margin = refreshMarginMs(t.info.leaseDurationSeconds);
+      refreshTimes.set(t, at = t.info.expiresAt.getTime() - margin - Math.floor(random() * margin));
+    }
+    return at;
+  };
   const store: Cached<CerberusToken> = cachedUntil(authenticate, {
     clock,
-    refreshAt: (t) => t.info.expiresAt.getTime() - refreshMarginMs(t.info.leaseDurationSeconds),
+    refreshAt,
     expiresAt: (t) => t.info.expiresAt.getTime(),
     aborted: (reason) =>
       new AbortedError("waiting for authentication was aborted by the caller", { step: "token", cause: reason }),

@@ -74,8 +74,8 @@ const AuthPayload = v.object({
   lease_duration: v.pipe(
     v.number(),
     v.check(
-      (n) => Number.isInteger(n) && n >= 0 && n <= 31_536_000,
-      "lease_duration is not a whole number of seconds from 0 to a year",
+      (n) => Number.isInteger(n) && n >= 1 && n <= 31_536_000,
+      "lease_duration is not a whole number of seconds from 1 to a year",
     ),
   ),
   renewable: v.nullish(v.boolean(), false),

@@ -13,13 +13,8 @@ import { retry } from "../internal/retry.ts";
 import { sanitize } from "../internal/text.ts";
 import type { EventListener } from "../events.ts";
 import type { AwsCredentials } from "./credentials.ts";
+import { type ClockSkew, learnSkew } from "./skew.ts";
 import { signPost } from "./sigv4.ts";
-
-/** How far the local clock is from AWS's, learnt from `Date` headers; one per client. */
-export interface ClockSkew {
-  /** Milliseconds to add to the local clock to get AWS time. */
-  offsetMs: number;
-}
 
 /** What {@link kmsDecrypt} needs. */
 export interface KmsDecryptInput {
@@ -39,6 +34,8 @@ export interface KmsDecryptInput {
   signal?: AbortSignal | undefined;
   /** Progress events. */
   onEvent?: EventListener | undefined;
+  /** When the authentication's time budget ends (clock time, ms). */
+  deadline?: number | undefined;
 }
 
 const DecryptResponse = v.object({
@@ -82,6 +79,7 @@ export function kmsDecrypt(input: KmsDecryptInput): Promise<Uint8Array> {
     const answer = await send(input.http, input.endpoint, { method: "POST", headers, body }, {
       step,
       timeoutMs: 5000,
+      deadline: input.deadline,
       limit: BODY_LIMITS.aws,
       signal: input.signal,
     });
@@ -93,22 +91,20 @@ export function kmsDecrypt(input: KmsDecryptInput): Promise<Uint8Array> {
       return decodeBase64(result.value.Plaintext);
     }
     const error = kmsError(answer.status, json?.value);
-    const serverDate = Date.parse(answer.headers.get("date") ?? "");
-    if (!skewCorrected && SKEW_ERRORS.has(error.awsType ?? "") && Number.isFinite(serverDate)) {
-      const offset = serverDate - input.http.clock.now();
-      // Only a real disagreement (over a minute) is corrected; anything else is a real refusal.
-      if (Math.abs(offset - input.skew.offsetMs) > 60_000) {
-        input.skew.offsetMs = offset;
-        skewCorrected = true;
-        emit(input.onEvent, { type: "request.retry", step, attempt: 1, delayMs: 0, reason: "clock skew corrected" });
-        return attempt();
-      }
+    if (
+      !skewCorrected && SKEW_ERRORS.has(error.awsType ?? "") &&
+      learnSkew(input.skew, answer.headers.get("date"), input.http.clock.now())
+    ) {
+      skewCorrected = true;
+      emit(input.onEvent, { type: "request.retry", step, attempt: 1, delayMs: 0, reason: "clock skew corrected" });
+      return attempt();
     }
     throw error;
   };
   return retry(attempt, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 }, {
     clock: input.http.clock,
     signal: input.signal,
+    deadline: input.deadline,
     aborted: (reason) => new AbortedError("KMS Decrypt was aborted by the caller", { step, cause: reason }),
     retryable: (error) => (error instanceof AwsError && error.retryable) || error instanceof TransportError,
     onRetry: (n, delayMs, error) =>

@@ -129,6 +129,37 @@ describe("STS auth", () => {
     assert.ok(events.some((e) => e.type === "auth.region" && e.source === "fallback"));
   });
 
+  it("a skewed local clock: STS refuses the signature (99237), Cerberus's Date corrects it, signed once more", async () => {
+    const world = createWorld();
+    const credentials = world.stack.seed.roleCredentials(world.defaults.roles.app.arn);
+    // The local clock is 20 minutes behind AWS (and Cerberus, whose clock is AWS's).
+    world.stack.clock.skew("sts", 20 * 60_000);
+    world.stack.clock.skew("cerberus", 20 * 60_000);
+    const { client, events, sent } = world.connect({ provider: stsAuth({ region: "us-west-2", credentials }) });
+    assert.equal((await client.whoami()).method, "sts");
+    const dates = sent.filter((s) => s.url.pathname === "/v2/auth/sts-identity").map((s) =>
+      s.headers.get("x-amz-date")
+    );
+    assert.equal(dates.length, 2, "signed twice: before and after the correction");
+    assert.ok(events.some((e) => e.type === "request.retry" && e.reason === "clock skew corrected"));
+    // The skew is the client's: the next authentication signs right the first time.
+    const before = sent.length;
+    await client.logout();
+    await client.whoami();
+    assert.equal(sent.slice(before).filter((s) => s.url.pathname === "/v2/auth/sts-identity").length, 1);
+  });
+
+  it("a 99237 whose Date agrees with the local clock is a refusal, not a skew: no second signature", async () => {
+    const world = createWorld();
+    const credentials = world.stack.seed.roleCredentials(world.defaults.roles.app.arn);
+    world.stack.clock.skew("sts", 20 * 60_000);
+    const { client, sent } = world.connect({ provider: stsAuth({ region: "us-west-2", credentials }) });
+    const error = await rejection(client.whoami());
+    assert.ok(error instanceof AuthenticationError, String(error));
+    assert.match(error.message, /99237/);
+    assert.equal(sent.filter((s) => s.url.pathname === "/v2/auth/sts-identity").length, 1);
+  });
+
   it("a server message quoting the session token is scrubbed", async () => {
     const world = createWorld();
     const credentials = world.stack.seed.roleCredentials(world.defaults.roles.app.arn);

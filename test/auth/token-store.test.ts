@@ -9,7 +9,7 @@ import { createWorld, eventCollector, logged, onlyAppRole, rejection, tokenAt } 
 import { listKeys, readSecret } from "../../src/api/secrets.ts";
 
 /** A store whose authentications count themselves and issue `t1`, `t2`, … with `lease` seconds. */
-function counted(lease: number, fail?: (call: number) => boolean) {
+function counted(lease: number, fail?: (call: number) => boolean, random = () => 0) {
   const clock = new ManualClock();
   const { events, onEvent } = eventCollector();
   const state = { calls: 0 };
@@ -22,6 +22,7 @@ function counted(lease: number, fail?: (call: number) => boolean) {
     },
     clock,
     onEvent,
+    random,
   );
   return { clock, store, state, events };
 }
@@ -59,6 +60,27 @@ describe("token store", () => {
     clock.set(clock.now() + 60_000); // exactly at expiry
     assert.equal((await store.get()).reveal(), "t2");
     assert.deepEqual(events, [{ type: "token.refresh", reason: "expired" }]);
+  });
+
+  test("the refresh point is jittered between one and two margins before expiry, fixed per token", async () => {
+    // A 1-hour lease has a 5-minute margin: refresh between 50 and 55 minutes.
+    for (const [random, minutes] of [[0, 55], [0.5, 52.5], [0.8, 51]] as const) {
+      const { clock, store, state } = counted(3600, undefined, () => random);
+      await store.get();
+      clock.set(clock.now() + minutes * 60_000 - 1_000);
+      await store.get();
+      await clock.advance(0);
+      assert.equal(state.calls, 1, `not yet at ${minutes} min - 1 s (random ${random})`);
+      clock.set(clock.now() + 1_000);
+      await store.get();
+      await clock.advance(0);
+      assert.equal(state.calls, 2, `refreshed at ${minutes} min (random ${random})`);
+    }
+    // Asked again and again, one token keeps one refresh point (the random source is used once).
+    let draws = 0;
+    const { store } = counted(3600, undefined, () => (draws++, 0.3));
+    for (let i = 0; i < 5; i++) await store.get();
+    assert.equal(draws, 1);
   });
 
   test("short leases refresh too (a 10 s lease refreshes after 8 s)", async () => {

@@ -78,13 +78,13 @@ describe("auth payload", () => {
     assert.deepEqual(token.info.metadata, { n: "1", b: "true", o: '{"a":1}', "k ey": "v [2J" });
   });
 
-  test("lease_duration: a whole number of seconds from 0 to a year", () => {
-    assert.equal(parse({ client_token: "t", lease_duration: 0 }).info.leaseDurationSeconds, 0);
+  test("lease_duration: a whole number of seconds from 1 to a year (0 would re-authenticate on every call)", () => {
+    assert.equal(parse({ client_token: "t", lease_duration: 1 }).info.leaseDurationSeconds, 1);
     assert.equal(parse({ client_token: "t", lease_duration: 31_536_000 }).info.leaseDurationSeconds, 31_536_000);
-    for (const lease of [31_536_001, -1, 1.5, Number.MAX_SAFE_INTEGER]) {
+    for (const lease of [0, 31_536_001, -1, 1.5, 1e13, Number.MAX_SAFE_INTEGER]) {
       assert.match(
         refusal({ client_token: "t", lease_duration: lease }).message,
-        /lease_duration: lease_duration is not a whole number of seconds from 0 to a year/,
+        /lease_duration: lease_duration is not a whole number of seconds from 1 to a year/,
       );
     }
     // Wrong type or missing: the message names the field (its wording is the decoder's), never the value.
