@@ -638,7 +638,7 @@ describe("bad input from the network becomes a typed error naming the step", () 
       decryptsTo(world, JSON.stringify({ client_token: "tok", lease_duration: 31_536_001 }))
     );
     assert.equal(last.error.step, "auth-payload");
-    assert.match(last.reason, /lease_duration: lease_duration is not a whole number of seconds from 0 to a year/);
+    assert.match(last.reason, /lease_duration: lease_duration is not a whole number of seconds from 1 to a year/);
   });
 
   test("a client_token a header cannot carry is refused without quoting it", async () => {
