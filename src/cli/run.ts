@@ -15,6 +15,7 @@ import {
   InvalidInputError,
   type Step,
   TransportError,
+  UnexpectedAnswerError,
 } from "../errors.ts";
 import type { CerberusEvent } from "../events.ts";
 import { sanitize } from "../internal/text.ts";
@@ -286,8 +287,9 @@ const AUTH_STEPS: ReadonlySet<Step> = new Set<Step>([
  * attempt was refused (or no principal could be discovered).
  */
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof InvalidInputError) return ExitCode.USAGE;
+  if (error instanceof InvalidInputError || isMisdirected(error)) return ExitCode.USAGE;
   if (error instanceof AuthenticationError) {
+    if (error.attempts.some((attempt) => isMisdirected(attempt.error))) return ExitCode.USAGE;
     const unavailable = isUnavailable(error.cause) || error.attempts.some((attempt) => isUnavailable(attempt.error));
     return unavailable ? ExitCode.FAILURE : ExitCode.AUTH_FAILED;
   }
@@ -302,10 +304,29 @@ export function exitCodeOf(error: unknown): number {
 
 /** True for failures of availability rather than refusals: network, timeout, 5xx, throttling. */
 function isUnavailable(error: unknown): boolean {
-  if (error instanceof TransportError) return true;
-  if (error instanceof CerberusApiError) return error.status >= 500;
+  if (error instanceof TransportError || error instanceof UnexpectedAnswerError) return true;
+  if (error instanceof CerberusApiError) return error.status >= 500 || error.status === 429;
   if (error instanceof AwsError) return error.retryable;
   return false;
+}
+
+/**
+ * True for answers that say the configuration points at the wrong place: a redirect, or a 404
+ * from an authentication endpoint (`CERBERUS_URL` with a path such as `/v1`, or a method this
+ * Cerberus does not offer).
+ */
+function isMisdirected(error: unknown): boolean {
+  if (!(error instanceof CerberusApiError)) return false;
+  return (error.status >= 300 && error.status < 400) || (error.status === 404 && AUTH_STEPS.has(error.step));
+}
+
+/** What a CLI user can do about an error, if there is something to say. */
+function hintFor(error: unknown): string | undefined {
+  const misdirected = isMisdirected(error) ||
+    (error instanceof AuthenticationError && error.attempts.some((attempt) => isMisdirected(attempt.error)));
+  return misdirected
+    ? "check CERBERUS_URL (the server's base URL, with no /v1 or /v2 path) and CERBERUS_AUTH (a method this Cerberus offers)"
+    : undefined;
 }
 
 /**
@@ -319,6 +340,11 @@ function isUnavailable(error: unknown): boolean {
  * @returns the text, ending in a newline.
  */
 export function formatError(error: unknown, path?: string): string {
+  const hint = hintFor(error);
+  return hint === undefined ? describeFailure(error, path) : `${describeFailure(error, path)}  hint: ${hint}\n`;
+}
+
+function describeFailure(error: unknown, path?: string): string {
   if (error instanceof AuthenticationError) {
     const summary = oneLine(error.message.split("\n", 1)[0] ?? "").replace(/:$/, "");
     const attempts = error.attempts.map((a) =>
@@ -339,6 +365,10 @@ export function formatError(error: unknown, path?: string): string {
  * a secret or a decrypted payload; unknown event types print their type only.
  */
 export function formatEvent(event: CerberusEvent): string {
+  return oneLine(eventLine(event));
+}
+
+function eventLine(event: CerberusEvent): string {
   switch (event.type) {
     case "metadata.account":
       return `account ${event.accountId} (from ${event.source})`;

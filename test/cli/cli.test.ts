@@ -21,6 +21,7 @@ import {
   CerberusEdgeError,
   InvalidInputError,
   TransportError,
+  UnexpectedAnswerError,
 } from "../../src/errors.ts";
 import type { CerberusEvent } from "../../src/events.ts";
 import { type LocalStack, startLocalStack } from "../../src/testing/mod.ts";
@@ -459,6 +460,44 @@ describe("cli run(): exit codes of failures", () => {
       ExitCode.FAILURE,
       /99994 Access denied/,
     );
+  });
+
+  test("a redirect or a 404 from an authentication endpoint exits 2 with a hint (the configuration points elsewhere)", async () => {
+    const wrongPath = new CerberusApiError("KMS authentication as x: Cerberus answered HTTP 404 with an empty body", {
+      step: "cerberus-auth",
+      status: 404,
+    });
+    const redirect = new CerberusApiError("x: Cerberus answered a redirect (HTTP 301) to https://elsewhere", {
+      step: "cerberus-auth",
+      status: 301,
+    });
+    for (const error of [wrongPath, redirect]) {
+      const auth = new AuthenticationError("KMS authentication failed for every principal (1 tried in us-west-2):", {
+        attempts: [{ principal: "arn:aws:iam::111122223333:role/r", region: "us-west-2", reason: "x", error }],
+      });
+      for (const fail of [error, auth]) {
+        const out = await cli(["whoami"], { behaviour: { fail } });
+        assertFailure(out, ExitCode.USAGE);
+        assert.match(out.stderr, /\n {2}hint: check CERBERUS_URL \(the server's base URL, with no \/v1 or \/v2 path\)/);
+      }
+    }
+  });
+
+  test("a WAF page or a 429 is unavailability: exit 1", async () => {
+    const waf = new UnexpectedAnswerError("reading x: the answer is not Cerberus JSON", {
+      step: "request",
+      status: 403,
+      contentType: "text/html",
+      excerpt: "<html>",
+    });
+    const throttled = new CerberusApiError("x: Cerberus answered HTTP 429: no details", {
+      step: "cerberus-auth",
+      status: 429,
+    });
+    const auth = new AuthenticationError("STS authentication failed (tried us-west-2):", {
+      attempts: [{ principal: "p", region: "us-west-2", reason: "throttled", error: throttled }],
+    });
+    for (const fail of [waf, auth]) assertFailure(await cli(["whoami"], { behaviour: { fail } }), ExitCode.FAILURE);
   });
 
   test("a missing secret or key exits 4", async () => {
@@ -929,6 +968,12 @@ describe("cli in a child process, against the local stack", () => {
     } finally {
       fault.remove();
     }
+  });
+
+  test("a CERBERUS_URL with a path (…/v1) exits 2 with a hint, not 3", async () => {
+    const out = await cerberusEdge(["whoami"], { CERBERUS_URL: `${cerberusProxy.url}/v1` });
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(out.stderr, /\n {2}hint: check CERBERUS_URL/);
   });
 
   test("Cerberus or KMS unreachable exits 1, not 3 (nothing refused the principal)", async () => {
