@@ -316,15 +316,28 @@ function isUnavailable(error: unknown): boolean {
  * Cerberus does not offer).
  */
 function isMisdirected(error: unknown): boolean {
-  if (!(error instanceof CerberusApiError)) return false;
-  return (error.status >= 300 && error.status < 400) || (error.status === 404 && AUTH_STEPS.has(error.step));
+  const status = error instanceof CerberusApiError || error instanceof AwsError ? error.status ?? 0 : 0;
+  return (status >= 300 && status < 400) ||
+    (error instanceof CerberusApiError && status === 404 && AUTH_STEPS.has(error.step));
 }
+
+/** The settings that point at each AWS service. */
+const ENDPOINT_SETTINGS = {
+  kms: "AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL",
+  sts: "AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL",
+  imds: "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+  container: "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+} as const;
 
 /** What a CLI user can do about an error, if there is something to say. */
 function hintFor(error: unknown): string | undefined {
-  const misdirected = isMisdirected(error) ||
-    (error instanceof AuthenticationError && error.attempts.some((attempt) => isMisdirected(attempt.error)));
-  return misdirected
+  const cause = error instanceof AuthenticationError
+    ? error.attempts.find((attempt) => isMisdirected(attempt.error))?.error
+    : isMisdirected(error)
+    ? error
+    : undefined;
+  if (cause instanceof AwsError) return `check ${ENDPOINT_SETTINGS[cause.service]} (that endpoint answered a redirect)`;
+  return cause
     ? "check CERBERUS_URL (the server's base URL, with no /v1 or /v2 path) and CERBERUS_AUTH (a method this Cerberus offers)"
     : undefined;
 }

@@ -274,5 +274,17 @@ function networkReason(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code ??
     (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   if (typeof code === "string" && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
+  // Bun and Deno name the failure only in their messages (which may hold the URL): keep the code.
+  const messages = [error, (error as { cause?: unknown } | null)?.cause]
+    .map((e) => (e instanceof Error ? e.message : ""))
+    .join(" ");
+  for (const [pattern, name] of NETWORK_CODES) if (pattern.test(messages)) return name;
   return error instanceof Error ? sanitize(error.name, 40) : "network error";
 }
+
+const NETWORK_CODES: [RegExp, string][] = [
+  [/\bECONNREFUSED\b|connection refused/i, "ECONNREFUSED"],
+  [/\bECONNRESET\b|connection reset/i, "ECONNRESET"],
+  [/\bENOTFOUND\b|\bEAI_AGAIN\b|dns error|failed to lookup address/i, "ENOTFOUND"],
+  [/\bEHOSTUNREACH\b|\bENETUNREACH\b|unreachable/i, "EHOSTUNREACH"],
+];

@@ -391,6 +391,31 @@ describe("send: network failures", () => {
     assert.match(error.message, /failed: ENOTFOUND$/);
   });
 
+  it("Bun's and Deno's messages give their code, and nothing else of them", async () => {
+    const cases: [unknown, string][] = [
+      [
+        new TypeError("fetch failed", {
+          cause: new Error(
+            "error sending request for url (https://api.example.com/?token=s3cret): client error (Connect): tcp connect error: Connection refused (os error 111)",
+          ),
+        }),
+        "ECONNREFUSED",
+      ],
+      [new TypeError("ECONNREFUSED: Unable to connect. Is the computer able to access the url?"), "ECONNREFUSED"],
+      [new TypeError("fetch failed", { cause: new Error("connection reset by peer (s3cret)") }), "ECONNRESET"],
+      [
+        new TypeError("fetch failed", { cause: new Error("dns error: failed to lookup address information") }),
+        "ENOTFOUND",
+      ],
+    ];
+    for (const [thrown, code] of cases) {
+      const error = await attempt(fail(thrown));
+      assert.ok(error instanceof TransportError);
+      assert.equal(error.message, `request to api.example.com:8443 failed: ${code}`);
+      assert.ok(!JSON.stringify([error.message, (error.cause as Error).message]).includes("s3cret"));
+    }
+  });
+
   it("a foreign message is never copied, into the message or the cause", async () => {
     const error = await attempt(fail(new TypeError("Invalid header value: Bearer s3cret-token")));
     assert.ok(error instanceof TransportError);
