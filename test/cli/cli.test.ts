@@ -9,7 +9,6 @@ import { closeSync, existsSync, openSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CerberusToken, type TokenInfo } from "../../src/auth/token.ts";
 import { type CerberusClient, type CerberusClientOptions, createCerberusClient } from "../../src/client/client.ts";
 import { readConfig } from "../../src/cli/config.ts";
@@ -26,6 +25,7 @@ import {
 import type { CerberusEvent } from "../../src/events.ts";
 import { type LocalStack, startLocalStack } from "../../src/testing/mod.ts";
 import { VERSION } from "../../src/version.ts";
+import { baseEnv, type ChildOutcome, cliCommand, ROOT, spawnCli } from "./_cli.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Unit tests of run() with a fake client
@@ -609,58 +609,6 @@ describe("cli run(): --verbose", () => {
 // ---------------------------------------------------------------------------------------------
 // The real CLI in a child process, against the local stack
 // ---------------------------------------------------------------------------------------------
-
-/** The runtime running this test file; the CLI child runs on the same one. */
-function cliCommand(): { command: string; args: string[] } {
-  const g = globalThis as { Deno?: { version?: { deno?: unknown } }; Bun?: unknown };
-  if (typeof g.Deno?.version?.deno === "string") {
-    return { command: process.execPath, args: ["run", "--allow-net", "--allow-env", MAIN] };
-  }
-  if (typeof g.Bun !== "undefined") return { command: process.execPath, args: [MAIN] };
-  return { command: process.execPath, args: ["--import", "tsx", MAIN] };
-}
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-
-/** Variables the child runtimes need to start; nothing from the parent's AWS or Cerberus setup. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-  for (
-    const name of ["PATH", "HOME", "TMPDIR", "TMP", "TEMP", "SYSTEMROOT", "DENO_DIR", "XDG_CACHE_HOME", "BUN_INSTALL"]
-  ) {
-    const value = process.env[name];
-    if (value) env[name] = value;
-  }
-  return env;
-}
-
-interface ChildOutcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI asynchronously (the stack answers from this same process). */
-function spawnCli(argv: string[], env: Record<string, string>): Promise<ChildOutcome> {
-  const { command, args } = cliCommand();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args, ...argv], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => void (stdout += chunk));
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /**
  * A forwarding proxy on 127.0.0.1 that keeps the `Host` header (so SigV4 signatures still
