@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { inspect } from "node:util";
 import { readSecret, writeSecret } from "../src/api/secrets.ts";
 import { stsAuth } from "../src/auth/sts-auth.ts";
 import { userAuth } from "../src/auth/user-auth.ts";
@@ -19,7 +20,7 @@ import {
   UnexpectedAnswerError,
 } from "../src/errors.ts";
 import type { Fault, FaultScope, ServiceName } from "../src/testing/mod.ts";
-import { createWorld, logged, onlyAppRole, rejection, type World } from "./support.ts";
+import { createWorld, logged, onlyAppRole, rejection, sentTokens, type World } from "./support.ts";
 
 const CONFIG = "app/demo/config";
 
@@ -162,6 +163,15 @@ describe("fault matrix: KMS authentication and a read", () => {
         assert.equal((error as CerberusEdgeError).code, row.fails.code);
         assert.equal(exitCodeOf(error), row.fails.exit, `exit code of ${String(error)}`);
       }
+      // Nothing the client learnt or sent in secret shows in the error or in any event.
+      const shown = inspect("error" in outcome ? outcome.error : undefined, { depth: 10, showHidden: true }) +
+        JSON.stringify(world.events);
+      const secrets = [
+        ...sentTokens(world.sent),
+        ...world.sent.flatMap((s) => s.headers.get("x-amz-security-token") ?? []),
+        ...Object.values(world.defaults.secret),
+      ];
+      for (const secret of secrets) assert.ok(!shown.includes(secret), "a token, session token or secret value shown");
       if (row.waitsMs !== undefined) assert.ok(world.clock.now() - started >= row.waitsMs, "Retry-After obeyed");
       if (row.maxRequests) {
         const [service, most] = row.maxRequests;
