@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import { deleteFile, headFile, listFiles, readFile, writeFile } from "../../src/api/files.ts";
 import { listVersions } from "../../src/api/versions.ts";
 import { AccessDeniedError, InvalidInputError, NotFoundError, PayloadError } from "../../src/errors.ts";
+import { userAuth } from "../../src/auth/user-auth.ts";
 import { rejection } from "../support.ts";
 import { dataWorld } from "./_world.ts";
 
@@ -124,6 +125,20 @@ describe("files", () => {
       assert.equal(error.field, field);
     }
     assert.equal(ownerSent.length, 0);
+  });
+
+  test("maxFileBytes bounds a file read; a larger file is a PayloadError (the limit is the client's choice)", async () => {
+    const world = dataWorld();
+    await writeFile(world.owner, "app/demo/big.bin", new Uint8Array(4096));
+    const { username, password } = world.defaults.user;
+    const small = world.connect({
+      provider: userAuth({ credentials: { username, password } }),
+      client: { maxFileBytes: 1024 },
+    });
+    const error = await rejection(readFile(small.client, "app/demo/big.bin"));
+    assert.ok(error instanceof PayloadError, String(error));
+    assert.match(error.message, /larger than the 1024-byte limit/);
+    assert.equal((await readFile(world.owner, "app/demo/big.bin")).size, 4096);
   });
 
   test("the name comes from Content-Disposition (filename* first), else from the path", async () => {

@@ -13,6 +13,7 @@ import {
   UnexpectedAnswerError,
 } from "../../src/errors.ts";
 import type { HttpTransport } from "../../src/transport.ts";
+import { userAuth } from "../../src/auth/user-auth.ts";
 import { createWorld, logged, rejection, sentTokens } from "../support.ts";
 import { dataWorld } from "./_world.ts";
 
@@ -226,7 +227,6 @@ describe("walk", () => {
       }
     };
     const { username, password } = world.defaults.user;
-    const { userAuth } = await import("../../src/auth/user-auth.ts");
     const { client } = world.connect({
       provider: userAuth({ credentials: { username, password } }),
       client: { transport: counting },
