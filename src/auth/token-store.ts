@@ -52,7 +52,7 @@ export function createTokenStore(
         timedOut: true,
       }),
     onLoad: (reason) => {
-      if (reason === "expiring" || store.peek()) {
+      if (store.peek()) {
         emit(onEvent, { type: "token.refresh", reason: reason === "expiring" ? "expiring" : "expired" });
       }
     },

@@ -27,7 +27,8 @@ export function endpointUrl(raw: unknown, field: string, http: HttpRule, step: S
   if (url.username || url.password) {
     throw new InvalidInputError("must not carry a user name or password", { field, step });
   }
-  if (url.search || url.hash || String(raw).includes("?") || String(raw).includes("#")) {
+  // The raw text, not `url.search`: an empty query ("…/?") parses to an empty string.
+  if (/[?#]/.test(String(raw))) {
     throw new InvalidInputError("must not have a query or fragment", { field, step });
   }
   const allowed = http === "any" || (http === "loopback" ? isLoopbackHost(url.hostname) : http(url.hostname));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createTokenStore, refreshMarginMs } from "../../src/auth/token-store.ts";
 import type { CerberusToken } from "../../src/auth/token.ts";
-import { AbortedError } from "../../src/errors.ts";
+import { AbortedError, TransportError } from "../../src/errors.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import { createWorld, eventCollector, logged, onlyAppRole, rejection, tokenAt } from "../support.ts";
 import { listKeys, readSecret } from "../../src/api/secrets.ts";
@@ -158,6 +158,7 @@ describe("token store", () => {
     controller.abort(new Error("gave up"));
     const stopped = await impatient;
     assert.ok(stopped instanceof AbortedError);
+    assert.equal(stopped.message, "waiting for authentication was aborted by the caller");
     assert.equal(stopped.code, "ABORTED");
     assert.equal(stopped.step, "token");
     assert.match((stopped.cause as Error).message, /gave up/);
@@ -178,6 +179,24 @@ describe("token store", () => {
     assert.equal(events.length, 1, "invalidating a stale token says nothing");
     store.invalidate();
     assert.equal(store.peek(), undefined);
+    assert.equal(events.length, 1, "dropping whatever is held names no token: nothing was rejected");
+  });
+
+  test("a wait that outlasts its deadline is a TIMEOUT at step token; the authentication goes on for others", async () => {
+    const clock = new ManualClock();
+    let release!: (t: CerberusToken) => void;
+    const store = createTokenStore(() => new Promise((resolve) => (release = resolve)), clock);
+    const late = rejection(store.get(undefined, clock.now() + 1_000));
+    const patient = store.get();
+    await clock.advance(1_000);
+    const error = await late;
+    assert.ok(error instanceof TransportError, String(error));
+    assert.equal(error.code, "TIMEOUT");
+    assert.equal(error.step, "token");
+    assert.equal(error.message, "the operation's time budget ran out while waiting for authentication");
+    release(tokenAt(clock.now(), 3600, "shared"));
+    assert.equal((await patient).reveal(), "shared");
+    assert.equal((await store.get(undefined, clock.now())).reveal(), "shared", "a held token needs no wait");
   });
 });
 

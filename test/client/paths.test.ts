@@ -21,6 +21,11 @@ describe("secret paths", () => {
     assert.equal(encodeSecretPath("/app/demo/a b/ü", { minSegments: 3 }), "app/demo/a%20b/%C3%BC");
     assert.equal(encodeSecretPath("app/demo/with space?#", { minSegments: 3 }), "app/demo/with%20space%3F%23");
     assert.equal(encodeSecretPath("app/demo/", { folder: true }), "app/demo/");
+    assert.equal(
+      encodeSecretPath("app/dé mo/", { folder: true }),
+      "app/d%C3%A9%20mo/",
+      "an encoded folder keeps its /",
+    );
     assert.equal(encodeSecretPath("app/demo"), "app/demo");
   });
 

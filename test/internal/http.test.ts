@@ -110,6 +110,56 @@ describe("send: timeout on the injected clock", () => {
     assert.equal(signal?.aborted, true, "the transport's signal is aborted");
   });
 
+  it("a deadline sooner than the timeout cuts the request then, and says the budget ran out", async () => {
+    const http = context(deaf);
+    const start = http.clock.now();
+    let settled = false;
+    const pending = rejection(
+      send(http, URL_WITH_SECRETS, { method: "GET", headers: {} }, { ...options, deadline: start + 400 }),
+    ).finally(() => (settled = true));
+    await http.clock.advance(399);
+    assert.equal(settled, false);
+    await http.clock.advance(1);
+    const error = await pending;
+    assert.ok(error instanceof TransportError);
+    assert.equal(error.code, "TIMEOUT");
+    assert.equal(error.message, "the operation's time budget ran out before api.example.com:8443 answered");
+  });
+
+  it("a deadline later than the timeout leaves the timeout in charge; one already passed sends nothing", async () => {
+    let sent = 0;
+    const http = context(() => (sent++, new Promise<TransportResponse>(() => {})));
+    const later = rejection(
+      send(http, "https://api.example.com/", { method: "GET", headers: {} }, {
+        ...options,
+        deadline: http.clock.now() + 5_000,
+      }),
+    );
+    await http.clock.advance(1_000);
+    assert.match(String(await later), /did not answer within 1000 ms/);
+    for (const deadline of [http.clock.now(), http.clock.now() - 1]) {
+      const error = await rejection(
+        send(http, "https://api.example.com/", { method: "GET", headers: {} }, { ...options, deadline }),
+      );
+      assert.ok(error instanceof TransportError);
+      assert.equal(error.code, "TIMEOUT");
+      assert.equal(error.step, "request");
+    }
+    assert.equal(sent, 1, "a request past its budget is not sent");
+  });
+
+  it("a deadline exactly the timeout away reports the timeout", async () => {
+    const http = context(deaf);
+    const pending = rejection(
+      send(http, "https://api.example.com/", { method: "GET", headers: {} }, {
+        ...options,
+        deadline: http.clock.now() + options.timeoutMs,
+      }),
+    );
+    await http.clock.advance(options.timeoutMs);
+    assert.match(String(await pending), /did not answer within 1000 ms/);
+  });
+
   it("a transport that ignores the signal still stops at the timeout", async () => {
     const http = context(deaf);
     const pending = rejection(send(http, "https://api.example.com/", { method: "GET", headers: {} }, options));
@@ -302,6 +352,13 @@ describe("readBody: the bounded reader", () => {
       "response",
     );
     assert.equal(exact.byteLength, 25);
+    const announced = await readBody(
+      answer(200, streamOf(new Uint8Array(25)), { "content-length": "25" }),
+      25,
+      signal(),
+      "response",
+    );
+    assert.equal(announced.byteLength, 25, "a Content-Length of exactly the limit is read");
     const lying = await rejection(
       readBody(
         answer(200, streamOf(new Uint8Array(20), new Uint8Array(20)), { "content-length": "3" }),

@@ -199,6 +199,55 @@ describe("retry", () => {
     assert.equal(clock.pending, 0);
   });
 
+  it("a back-off that would end at or after the deadline is not taken: the failure is thrown at once", async () => {
+    // random 0.5: the first back-off is 50 ms. Deadline 50 ms away: not taken; 51 ms away: taken.
+    for (const [deadline, attempts] of [[50, 1], [49, 1], [51, 2]] as const) {
+      const { clock, options } = harness({ deadline });
+      let n = 0;
+      const error = await rejection(
+        clock.settle(
+          retry(() => (n++, Promise.reject(new Retryable(`#${n}`))), { ...policy, attempts: 2 }, options),
+          10,
+        ),
+      );
+      assert.ok(error instanceof Retryable);
+      assert.equal(n, attempts, `deadline ${deadline}`);
+    }
+  });
+
+  it("a delay the server asked for replaces the jitter, and the deadline bounds it too", async () => {
+    const { clock, retries, options } = harness({ delayFor: () => 1_000, deadline: 5_000 });
+    let n = 0;
+    const ok = await clock.settle(
+      retry(() => (++n < 3 ? Promise.reject(new Retryable("x")) : Promise.resolve("ok")), policy, options),
+      100,
+    );
+    assert.equal(ok, "ok");
+    assert.deepEqual(retries.map((r) => r.delayMs), [1_000, 1_000]);
+    assert.ok(clock.now() >= 2_000);
+    const late = harness({ delayFor: () => 10_000, deadline: 5_000 });
+    let tries = 0;
+    await rejection(
+      late.clock.settle(retry(() => (tries++, Promise.reject(new Retryable("x"))), policy, late.options)),
+    );
+    assert.equal(tries, 1, "a Retry-After past the budget is not waited for");
+  });
+
+  it("works without onRetry or a signal", async () => {
+    const clock = new ManualClock({ start: 0 });
+    let n = 0;
+    const result = await clock.settle(
+      retry(() => (++n < 2 ? Promise.reject(new Retryable("x")) : Promise.resolve(n)), policy, {
+        clock,
+        aborted: (reason) => new Aborted(String(reason)),
+        retryable: (error) => error instanceof Retryable,
+        random: () => 0.5,
+      }),
+      10,
+    );
+    assert.equal(result, 2);
+  });
+
   it("uses Math.random when no random source is given, within the bounds", async () => {
     const { clock, retries, options } = harness({ random: undefined });
     await rejection(clock.settle(

@@ -34,8 +34,9 @@ describe("sanitize", () => {
     assert.ok(!cut.includes("tok-"), cut);
   });
 
-  it("ignores missing and very short secrets (they would redact ordinary words)", () => {
+  it("ignores missing and very short secrets (they would redact ordinary words); four characters count", () => {
     assert.equal(sanitize("a b abc", 200, [undefined, "", "a", "abc"]), "a b abc");
+    assert.equal(sanitize("key abcd here", 200, ["abcd"]), "key [redacted] here");
   });
 
   it("stringifies anything", () => {
@@ -62,7 +63,19 @@ describe("isHeaderSafe", () => {
 
 describe("isLoopbackHost (anchored)", () => {
   it("accepts localhost, 127.0.0.0/8 and [::1]", () => {
-    for (const host of ["localhost", "127.0.0.1", "127.0.0.0", "127.255.255.255", "127.1.2.3", "[::1]"]) {
+    for (
+      const host of [
+        "localhost",
+        "127.0.0.1",
+        "127.0.0.0",
+        "127.255.255.255",
+        "127.1.2.3",
+        "127.12.34.56",
+        "127.200.201.249",
+        "127.99.100.199",
+        "[::1]",
+      ]
+    ) {
       assert.equal(isLoopbackHost(host), true, host);
     }
   });

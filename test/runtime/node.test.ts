@@ -237,6 +237,18 @@ describe("node transport on loopback", () => {
     assert.equal(await textOf(await transport(`${server.url}/identity`, GET)), "plain");
   });
 
+  it("a URL without a path asks for /; a protocol other than http: or https: is refused before any request", async () => {
+    hits = {};
+    const answer = await createNodeTransport()(server.url.replace(/\/$/, ""), GET);
+    assert.equal(answer.status, 404);
+    assert.deepEqual(hits, { "/": 1 });
+    for (const url of ["ftp://127.0.0.1/x", "file:///etc/passwd"]) {
+      const error = await rejection(createNodeTransport()(url, GET));
+      assert.ok(error instanceof TypeError, String(error));
+      assert.match((error as Error).message, /^unsupported protocol (ftp|file):$/);
+    }
+  });
+
   it("reuses a kept-alive connection", async () => {
     const fresh = createNodeTransport();
     const before = server.connections;
@@ -405,14 +417,21 @@ describe("node transport: servers that misbehave", () => {
     });
   }
 
-  it("a status outside 200–599 is a PayloadError", async () => {
+  it("a status outside 200–599 is a PayloadError; 599 itself is an answer", async () => {
     const raw$ = await startRawServer("HTTP/1.1 999 Odd\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
     try {
       const error = await rejection(createNodeTransport()(`${raw$.url}/`, GET));
       assert.ok(error instanceof PayloadError, String(error));
       assert.match(error.message, /HTTP status 999 is not a final answer$/);
+      assert.equal(error.step, "response");
     } finally {
       await raw$.close();
+    }
+    const edge$ = await startRawServer("HTTP/1.1 599 Edge\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    try {
+      assert.equal((await createNodeTransport()(`${edge$.url}/`, GET)).status, 599);
+    } finally {
+      await edge$.close();
     }
   });
 });
