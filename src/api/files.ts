@@ -7,12 +7,12 @@
 import * as v from "valibot";
 import { type CerberusClient, clientCore } from "../client/client.ts";
 import { encodeSecretPath } from "../client/paths.ts";
-import { type CerberusCall, decodeAnswer } from "../client/request.ts";
+import type { CerberusCall } from "../client/request.ts";
 import { CerberusEdgeError, InvalidInputError, PayloadError } from "../errors.ts";
 import { kindOf } from "../internal/decode.ts";
 import type { Answer } from "../internal/http.ts";
 import { hasControl, sanitize } from "../internal/text.ts";
-import { type PageOptions, pages, pageSizeOf } from "./pages.ts";
+import { type PageOptions, pages } from "./pages.ts";
 import { type CallOptions, type ReadOptions, versionQuery } from "./secrets.ts";
 
 /** What Cerberus tells about a file. */
@@ -194,7 +194,7 @@ const FilePage = v.object({
 /**
  * Every file of the SDB at `sdbPath` (`<category>/<sdb>/`, or a folder in it), a page at a time.
  *
- * @example for await (const file of listFiles(client, "app/demo/")) console.log(file.path, file.sizeInBytes);
+ * @example for await (const file of listFiles(client, "app/demo/")) total += file.sizeInBytes;
  */
 export async function* listFiles(
   client: CerberusClient,
@@ -202,34 +202,22 @@ export async function* listFiles(
   options?: PageOptions,
 ): AsyncGenerator<FileSummary, void, undefined> {
   const encoded = encodeSecretPath(sdbPath, { folder: true }).replace(/\/?$/, "/");
-  const limit = pageSizeOf(options);
-  const what = `listing the files of ${sdbPath}`;
-  const core = clientCore(client);
   yield* pages(
-    async (offset, size) => {
-      const call: CerberusCall = {
-        method: "GET",
-        path: `/v1/secure-files/${encoded}?limit=${size}&offset=${offset}`,
-        what,
-        step: "request",
-        signal: options?.signal,
-      };
-      const page = decodeAnswer(await core.call(call), FilePage, call);
-      return {
-        ...page,
-        items: (page.secure_file_summaries ?? []).map((f) => ({
-          sdbId: f.sdbox_id ?? "",
-          path: f.path,
-          name: f.name ?? "",
-          sizeInBytes: f.size_in_bytes ?? 0,
-          createdBy: f.created_by ?? "",
-          createdTs: f.created_ts ?? "",
-          lastUpdatedBy: f.last_updated_by ?? "",
-          lastUpdatedTs: f.last_updated_ts ?? "",
-        })),
-      };
-    },
-    limit,
-    what,
+    client,
+    `/v1/secure-files/${encoded}`,
+    FilePage,
+    `listing the files of ${sdbPath}`,
+    options,
+    (page) =>
+      (page.secure_file_summaries ?? []).map((f) => ({
+        sdbId: f.sdbox_id ?? "",
+        path: f.path,
+        name: f.name ?? "",
+        sizeInBytes: f.size_in_bytes ?? 0,
+        createdBy: f.created_by ?? "",
+        createdTs: f.created_ts ?? "",
+        lastUpdatedBy: f.last_updated_by ?? "",
+        lastUpdatedTs: f.last_updated_ts ?? "",
+      })),
   );
 }

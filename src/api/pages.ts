@@ -4,6 +4,9 @@
  *
  * @module
  */
+import type * as v from "valibot";
+import { type CerberusClient, clientCore } from "../client/client.ts";
+import { type CerberusCall, decodeAnswer } from "../client/request.ts";
 import { InvalidInputError, PayloadError } from "../errors.ts";
 import { sanitize } from "../internal/text.ts";
 
@@ -15,16 +18,6 @@ export interface PageOptions {
   signal?: AbortSignal;
 }
 
-/** One page as the caller of {@link pages} decoded it. */
-export interface Page<T> {
-  /** The items of the page. */
-  items: readonly T[];
-  /** `has_next`. */
-  has_next: boolean;
-  /** `next_offset`. */
-  next_offset?: number | null | undefined;
-}
-
 /** Checks `pageSize`, giving the default of 100. */
 export function pageSizeOf(options: PageOptions | undefined): number {
   const size = options?.pageSize ?? 100;
@@ -34,18 +27,39 @@ export function pageSizeOf(options: PageOptions | undefined): number {
   return size;
 }
 
+/** The paging fields a listing's schema must give. */
+export interface PageFields {
+  /** `has_next`. */
+  has_next?: boolean | null | undefined;
+  /** `next_offset`. */
+  next_offset?: number | null | undefined;
+}
+
 /**
- * Every item of every page, fetched one page at a time as the caller iterates. A server whose
+ * Every item of every page of the listing at `endpoint` (percent-encoded, without a query),
+ * fetched one page at a time as the caller iterates; `items` picks a page's items. A server whose
  * `next_offset` does not move forward is an error rather than an endless loop.
  */
-export async function* pages<T>(
-  load: (offset: number, limit: number) => Promise<Page<T>>,
-  limit: number,
+export async function* pages<S extends v.GenericSchema<unknown, PageFields>, T>(
+  client: CerberusClient,
+  endpoint: string,
+  schema: S,
   what: string,
+  options: PageOptions | undefined,
+  items: (page: v.InferOutput<S>) => readonly T[],
 ): AsyncGenerator<T, void, undefined> {
+  const limit = pageSizeOf(options);
+  const core = clientCore(client);
   for (let offset = 0;;) {
-    const page = await load(offset, limit);
-    yield* page.items;
+    const call: CerberusCall = {
+      method: "GET",
+      path: `${endpoint}?limit=${limit}&offset=${offset}`,
+      what,
+      step: "request",
+      signal: options?.signal,
+    };
+    const page = decodeAnswer(await core.call(call), schema, call);
+    yield* items(page);
     if (!page.has_next) return;
     const next = page.next_offset;
     if (typeof next !== "number" || !Number.isInteger(next) || next <= offset) {

@@ -115,7 +115,7 @@ export interface WalkOptions extends CallOptions {
  * the order Cerberus lists keys. Folders are listed ahead, at most `concurrency` at once; leaving
  * the loop early stops the listings still queued.
  *
- * @example for await (const path of walk(client, "app/demo/")) console.log(path);
+ * @example for await (const path of walk(client, "app/demo/")) paths.push(path);
  */
 export async function* walk(
   client: CerberusClient,

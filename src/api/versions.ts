@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { type CerberusClient, clientCore } from "../client/client.ts";
 import { encodeSecretPath } from "../client/paths.ts";
 import { type CerberusCall, decodeAnswer } from "../client/request.ts";
-import { type PageOptions, pages, pageSizeOf } from "./pages.ts";
+import { type PageOptions, pages } from "./pages.ts";
 import type { CallOptions } from "./secrets.ts";
 import { sdbIdPath } from "./sdb.ts";
 
@@ -60,7 +60,7 @@ const VersionPage = v.object({
 /**
  * Every version of the secret or file at `path`, newest first, fetched a page at a time.
  *
- * @example for await (const version of listVersions(client, "app/demo/config")) console.log(version.id);
+ * @example for await (const version of listVersions(client, "app/demo/config")) ids.push(version.id);
  */
 export async function* listVersions(
   client: CerberusClient,
@@ -68,37 +68,25 @@ export async function* listVersions(
   options?: PageOptions,
 ): AsyncGenerator<SecretVersion, void, undefined> {
   const encoded = encodeSecretPath(path, { minSegments: 3 });
-  const limit = pageSizeOf(options);
-  const what = `listing versions of ${path}`;
-  const core = clientCore(client);
   yield* pages(
-    async (offset, size) => {
-      const call: CerberusCall = {
-        method: "GET",
-        path: `/v1/secret-versions/${encoded}?limit=${size}&offset=${offset}`,
-        what,
-        step: "request",
-        signal: options?.signal,
-      };
-      const page = decodeAnswer(await core.call(call), VersionPage, call);
-      return {
-        ...page,
-        items: (page.secure_data_version_summaries ?? []).map((s) => ({
-          id: s.id,
-          sdbId: s.sdbox_id ?? "",
-          path: s.path ?? "",
-          action: s.action ?? "",
-          type: s.type ?? "",
-          sizeInBytes: s.size_in_bytes ?? 0,
-          versionCreatedBy: s.version_created_by ?? "",
-          versionCreatedTs: s.version_created_ts ?? "",
-          actionPrincipal: s.action_principal ?? "",
-          actionTs: s.action_ts ?? "",
-        })),
-      };
-    },
-    limit,
-    what,
+    client,
+    `/v1/secret-versions/${encoded}`,
+    VersionPage,
+    `listing versions of ${path}`,
+    options,
+    (page) =>
+      (page.secure_data_version_summaries ?? []).map((s) => ({
+        id: s.id,
+        sdbId: s.sdbox_id ?? "",
+        path: s.path ?? "",
+        action: s.action ?? "",
+        type: s.type ?? "",
+        sizeInBytes: s.size_in_bytes ?? 0,
+        versionCreatedBy: s.version_created_by ?? "",
+        versionCreatedTs: s.version_created_ts ?? "",
+        actionPrincipal: s.action_principal ?? "",
+        actionTs: s.action_ts ?? "",
+      })),
   );
 }
 

@@ -21,8 +21,8 @@ import {
 } from "../errors.ts";
 import { isBase64 } from "../internal/base64.ts";
 import { emit, emitSuccess } from "../internal/events.ts";
-import { asLibraryError, describeError } from "../internal/failure.ts";
-import { callAuth } from "./auth-call.ts";
+import { describeError } from "../internal/failure.ts";
+import { attemptFailure, callAuth } from "./auth-call.ts";
 import { credentialsOption, resolveCredentials } from "./credentials.ts";
 import type { AuthContext, AuthProvider } from "./provider.ts";
 import { resolveRegion } from "./region.ts";
@@ -125,11 +125,7 @@ async function authenticate(o: Settings, context: AuthContext): Promise<Cerberus
         emitSuccess(context.onEvent, token, attemptRegion);
         return token;
       } catch (error) {
-        // An abort, a setting that is wrong or a Cerberus that cannot be reached fails every
-        // candidate alike: say so once.
-        if (context.signal?.aborted || error instanceof InvalidInputError) throw error;
-        if (error instanceof TransportError && error.step === "cerberus-auth") throw error;
-        const failure = asLibraryError(error, "cerberus-auth", "authentication");
+        const failure = attemptFailure(context, error);
         const hopeless = isPrincipalRefused(failure);
         const reason = describeError(failure) +
           (candidate.fromCaller && hopeless && failure instanceof CerberusApiError

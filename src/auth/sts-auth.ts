@@ -12,18 +12,12 @@ import { signPost } from "../aws/sigv4.ts";
 import { learnSkew } from "../aws/skew.ts";
 import { cerberusError, decodeAnswer } from "../client/request.ts";
 import type { Answer } from "../internal/http.ts";
-import {
-  type AuthAttempt,
-  AuthenticationError,
-  CerberusApiError,
-  InvalidInputError,
-  TransportError,
-} from "../errors.ts";
-import { isRecord, parseJson, text } from "../internal/decode.ts";
+import { type AuthAttempt, AuthenticationError, CerberusApiError, InvalidInputError } from "../errors.ts";
+import { isRecord } from "../internal/decode.ts";
 import { emit, emitSuccess } from "../internal/events.ts";
-import { asLibraryError, describeError } from "../internal/failure.ts";
+import { describeError } from "../internal/failure.ts";
 import { sanitize } from "../internal/text.ts";
-import { callAuth } from "./auth-call.ts";
+import { attemptFailure, callAuth } from "./auth-call.ts";
 import { credentialsOption, resolveCredentials } from "./credentials.ts";
 import type { AuthContext, AuthProvider } from "./provider.ts";
 import { resolveRegion } from "./region.ts";
@@ -93,10 +87,7 @@ async function authenticate(
       emitSuccess(context.onEvent, token, attemptRegion);
       return token;
     } catch (error) {
-      // Cerberus out of reach is out of reach in every region: say so once.
-      if (context.signal?.aborted || error instanceof InvalidInputError) throw error;
-      if (error instanceof TransportError && error.step === "cerberus-auth") throw error;
-      const failure = asLibraryError(error, "cerberus-auth", "authentication");
+      const failure = attemptFailure(context, error);
       const reason = describeError(failure);
       attempts.push({ principal: caller, region: attemptRegion, reason, error: failure });
       emit(context.onEvent, { type: "auth.failure", principal: caller, region: attemptRegion, reason });
@@ -149,7 +140,9 @@ async function authenticateIn(
   let answer = await callAuth(context, call);
   // STS refuses a signature whose time is off; Cerberus reports that as 99237 and its own Date
   // tells AWS's time (its clock is AWS's): learn the skew and sign once more.
-  if (answer.status === 400 && hasCode(answer, 99237)) {
+  const refusal = (a: Answer) => (a.status === 400 ? cerberusError(a, call) : undefined);
+  const first = refusal(answer);
+  if (first instanceof CerberusApiError && first.codes.includes(99237)) {
     if (learnSkew(context.state.skew, answer.headers.get("date"), context.http.clock.now())) {
       emit(context.onEvent, {
         type: "request.retry",
@@ -162,7 +155,8 @@ async function authenticateIn(
       answer = await callAuth(context, call);
     }
   }
-  if (answer.status === 400) throw cerberusError(answer, call);
+  const refused = refusal(answer);
+  if (refused) throw refused;
   const payload = decodeAnswer(answer, AnyJson, call);
   const metadata = isRecord(payload) && isRecord(payload.metadata) ? payload.metadata : {};
   const arn = typeof metadata.aws_iam_principal_arn === "string" ? sanitize(metadata.aws_iam_principal_arn) : caller;
@@ -172,11 +166,4 @@ async function authenticateIn(
     "cerberus-auth",
     "Cerberus's STS auth answer",
   );
-}
-
-/** True when an error answer carries the Cerberus error code `code`. */
-function hasCode(answer: Answer, code: number): boolean {
-  const json = parseJson(text(answer.body));
-  const errors = isRecord(json?.value) ? json.value.errors : undefined;
-  return Array.isArray(errors) && errors.some((e) => isRecord(e) && e.code === code);
 }
