@@ -143,60 +143,61 @@ function rawHeader(raw: string[], name: string): string | null {
 /** Bytes queued before the socket is paused (the reader takes each chunk as it comes). */
 const HIGH_WATER = 1024 * 1024;
 
-/** The body as an async iterable; the socket pauses when a slow reader lets chunks pile up, and is destroyed when dropped. */
+/**
+ * The body as an async iterable. Chunks are taken from the moment the answer arrives (no pause
+ * and resume between the headers and the first read); the socket pauses when a slow reader lets
+ * them pile up, and is destroyed when the reader stops early.
+ */
 function chunks(res: NodeHttp.IncomingMessage): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]() {
-      const queue: Uint8Array[] = [];
-      let queued = 0;
-      let ended = false;
-      let failure: unknown;
-      let wake: (() => void) | undefined;
-      const notify = () => {
-        const waiting = wake;
-        wake = undefined;
-        waiting?.();
-      };
-      res.on("data", (chunk: Uint8Array) => {
-        queue.push(chunk);
-        queued += chunk.byteLength;
-        if (queued > HIGH_WATER) res.pause();
-        notify();
-      });
-      res.once("end", () => {
-        ended = true;
-        notify();
-      });
-      res.once("error", (error) => {
-        failure = error;
-        notify();
-      });
-      res.once("close", () => {
-        if (!res.complete) {
-          failure ??= Object.assign(new Error("the connection closed before the body ended"), { code: "ECONNRESET" });
-        }
-        notify();
-      });
-      const next = (): Promise<IteratorResult<Uint8Array>> => {
-        const value = queue.shift();
-        if (value) {
-          queued -= value.byteLength;
-          if (res.isPaused() && queued <= HIGH_WATER) res.resume();
-          return Promise.resolve({ done: false, value });
-        }
-        if (failure) return Promise.reject(failure);
-        if (ended) return Promise.resolve({ done: true, value: undefined });
-        return new Promise<void>((resolve) => (wake = resolve)).then(next);
-      };
-      return {
-        next,
-        return(): Promise<IteratorResult<Uint8Array>> {
-          res.destroy();
-          return Promise.resolve({ done: true, value: undefined });
-        },
-      };
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
+  res.on("data", (chunk: Uint8Array) => {
+    queue.push(chunk);
+    queued += chunk.byteLength;
+    if (queued > HIGH_WATER) res.pause();
+    notify();
+  });
+  res.once("end", () => {
+    ended = true;
+    notify();
+  });
+  res.once("error", (error) => {
+    failure = error;
+    notify();
+  });
+  res.once("close", () => {
+    if (!res.complete) {
+      failure ??= Object.assign(new Error("the connection closed before the body ended"), { code: "ECONNRESET" });
+    }
+    notify();
+  });
+  const next = (): Promise<IteratorResult<Uint8Array>> => {
+    const value = queue.shift();
+    if (value) {
+      queued -= value.byteLength;
+      if (res.isPaused() && queued <= HIGH_WATER) res.resume();
+      return Promise.resolve({ done: false, value });
+    }
+    if (failure) return Promise.reject(failure);
+    if (ended) return Promise.resolve({ done: true, value: undefined });
+    return new Promise<void>((resolve) => (wake = resolve)).then(next);
+  };
+  const iterator: AsyncIterator<Uint8Array> = {
+    next,
+    return(): Promise<IteratorResult<Uint8Array>> {
+      res.destroy();
+      return Promise.resolve({ done: true, value: undefined });
     },
   };
+  return { [Symbol.asyncIterator]: () => iterator };
 }
 
 let shared: HttpTransport | undefined;
