@@ -60,7 +60,7 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
   const caller = options.signal;
   const step = options.step;
   if (caller?.aborted) return Promise.reject(aborted(url, step, caller.reason));
-  const left = options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - http.clock.now();
+  const left = (options.deadline ?? Number.POSITIVE_INFINITY) - http.clock.now();
   const budgetBound = left < options.timeoutMs;
   const timeoutMs = budgetBound ? left : options.timeoutMs;
   const timedOutMessage = () =>
@@ -76,8 +76,8 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
     let settled = false;
     let timedOut = false;
     let chunks: Chunks | undefined;
+    // Called again only after a stop, by the reader it stopped: resolve and reject ignore that.
     const finish = (error: unknown, answer?: Answer) => {
-      if (settled) return;
       settled = true;
       cancelTimer();
       caller?.removeEventListener("abort", stop);
@@ -103,7 +103,7 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
       timedOut = true;
       stop();
     });
-    caller?.addEventListener("abort", stop, { once: true });
+    caller?.addEventListener("abort", stop);
     const init: TransportInit = {
       method: parts.method,
       headers: parts.headers,
@@ -144,43 +144,6 @@ function aborted(url: string, step: Step, reason: unknown): AbortedError {
 type Chunks = { next(): Promise<IteratorResult<Uint8Array>>; stop(): void };
 
 /**
- * Reads a whole body, refusing one larger than `limit` bytes (by its `Content-Length` before
- * reading, or as it arrives). An abort of `signal` stops the read.
- */
-export function readBody(
-  response: TransportResponse,
-  limit: number,
-  signal: AbortSignal,
-  step: Step,
-): Promise<Uint8Array> {
-  if (signal.aborted) {
-    stopReading(response.body);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<Uint8Array>((resolve, reject) => {
-    let settled = false;
-    const done = (error: unknown, body?: Uint8Array) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener("abort", onAbort);
-      if (body) resolve(body);
-      else reject(error);
-    };
-    let chunks: Chunks | undefined;
-    try {
-      chunks = readInto(response, limit, step, done);
-    } catch (error) {
-      return done(error);
-    }
-    function onAbort() {
-      chunks?.stop();
-      done(signal.reason);
-    }
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/**
  * The bounded reader: pulls chunks until the end, then calls `done` with the bytes, or with the
  * error (too large, or the stream failed). Returns the stream's handle so the caller can stop
  * it, or `undefined` when there was nothing to read.
@@ -198,7 +161,8 @@ function readInto(
     done(undefined, new Uint8Array(0));
     return undefined;
   }
-  if (Number(response.headers.get("content-length") ?? "") > limit) {
+  // Number(null) is 0 and Number("junk") NaN: neither refuses.
+  if (Number(response.headers.get("content-length")) > limit) {
     stopReading(body);
     done(tooLarge());
     return undefined;
@@ -276,7 +240,8 @@ function networkReason(error: unknown): string {
   if (typeof code === "string" && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
   // Bun and Deno name the failure only in their messages (which may hold the URL): keep the code.
   const messages = [error, (error as { cause?: unknown } | null)?.cause]
-    .map((e) => (e instanceof Error ? e.message : ""))
+    .filter((e): e is Error => e instanceof Error)
+    .map((e) => e.message)
     .join(" ");
   for (const [pattern, name] of NETWORK_CODES) if (pattern.test(messages)) return name;
   return error instanceof Error ? sanitize(error.name, 40) : "network error";

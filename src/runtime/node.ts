@@ -11,7 +11,7 @@
  */
 import type * as NodeFs from "node:fs";
 import type * as NodeHttp from "node:http";
-import { PayloadError } from "../errors.ts";
+import { CerberusEdgeError, PayloadError } from "../errors.ts";
 import type { HttpTransport, TransportResponse } from "../transport.ts";
 import { awsHost } from "../aws/host.ts";
 import type { RuntimeEnvironment } from "./types.ts";
@@ -29,7 +29,9 @@ function builtin<T>(id: string): T {
   if (module === undefined) {
     const process = (globalThis as { process?: NodeProcess }).process;
     if (typeof process?.getBuiltinModule !== "function") {
-      throw new Error(`${id} is out of reach: process.getBuiltinModule needs Node 20.16 or later`);
+      throw new CerberusEdgeError(`${id} is out of reach: process.getBuiltinModule needs Node 20.16 or later`, {
+        step: "config",
+      });
     }
     builtins.set(id, module = process.getBuiltinModule(id));
   }
@@ -48,58 +50,40 @@ const NO_BODY = new Set([204, 205, 304]);
  * read (GET, HEAD) that meets a keep-alive socket the server had just closed is sent once more.
  */
 export function createNodeTransport(): HttpTransport {
-  const agents = new Map<string, NodeHttp.Agent>();
-  // Origins are few (Cerberus, KMS, metadata): each is parsed once.
-  const origins = new Map<string, { secure: boolean; host: string; hostname: string; port: string }>();
-  const transport: HttpTransport = (url, init) =>
+  const agents = new Map<typeof NodeHttp, NodeHttp.Agent>();
+  return (url, init) =>
     new Promise<TransportResponse>((resolve, reject) => {
-      const slash = url.indexOf("/", url.indexOf("//") + 2);
-      const origin = slash < 0 ? url : url.slice(0, slash);
-      let target = origins.get(origin);
-      if (!target) {
-        const parsed = new URL(origin);
-        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-          return reject(new TypeError(`unsupported protocol ${parsed.protocol}`));
-        }
-        target = {
-          secure: parsed.protocol === "https:",
-          host: parsed.host,
-          hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
-          port: parsed.port,
-        };
-        if (origins.size >= 64) origins.clear();
-        origins.set(origin, target);
+      // Parsed as fetch parses it (dot segments resolved, unsafe characters escaped).
+      const target = new URL(url);
+      const secure = target.protocol === "https:";
+      if (!secure && target.protocol !== "http:") {
+        return reject(new TypeError(`unsupported protocol ${target.protocol}`));
       }
-      const path = slash < 0 ? "/" : url.slice(slash);
-      const http = builtin<typeof NodeHttp>(target.secure ? "node:https" : "node:http");
-      let agent = agents.get(target.secure ? "https" : "http");
-      if (!agent) {
-        agents.set(
-          target.secure ? "https" : "http",
-          agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }),
-        );
-      }
+      const http = builtin<typeof NodeHttp>(secure ? "node:https" : "node:http");
+      let agent = agents.get(http);
+      if (!agent) agents.set(http, agent = new http.Agent({ keepAlive: true, timeout: 4000, scheduling: "lifo" }));
       const headers: Record<string, string> = { ...init.headers, "accept-encoding": "identity" };
       if (init.body !== undefined) {
         headers["content-length"] = String(
           typeof init.body === "string" ? new TextEncoder().encode(init.body).byteLength : init.body.byteLength,
         );
       }
-      if (init.signal?.aborted) return reject(init.signal.reason);
+      const signal = init.signal;
+      if (signal?.aborted) return reject(signal.reason);
+      const options: NodeHttp.RequestOptions = {
+        host: target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: init.method,
+        headers,
+        agent,
+      };
       const send = (again: boolean) => {
-        const req = http.request({
-          host: target.hostname,
-          port: target.port,
-          path,
-          method: init.method,
-          headers,
-          agent,
-        }, onResponse);
-        const signal = init.signal;
+        const req = http.request(options, onResponse);
         if (signal) {
           // Rejects with the signal's reason, as fetch does; the socket is destroyed.
           const onAbort = () => req.destroy(signal.reason);
-          signal.addEventListener("abort", onAbort, { once: true });
+          signal.addEventListener("abort", onAbort);
           req.on("close", () => signal.removeEventListener("abort", onAbort));
         }
         req.on("error", (error: Error & { code?: string }) => {
@@ -107,18 +91,22 @@ export function createNodeTransport(): HttpTransport {
           else reject(error);
         });
         function onResponse(res: NodeHttp.IncomingMessage) {
-          const status = res.statusCode ?? 0;
+          const status = res.statusCode!;
           // Looked up in rawHeaders: reading res.headers would build an object of every header.
           const headers = { get: (name: string) => rawHeader(res.rawHeaders, name) };
           const encoding = headers.get("content-encoding");
-          if (status < 200 || status > 599 || (encoding && encoding !== "identity")) {
+          // Node hands informational answers (1xx) to no one here; 101 only with an upgrade.
+          const problem = status < 200 || status > 599
+            ? `HTTP status ${status} is not a final answer`
+            : encoding && encoding !== "identity"
+            ? `the answer is encoded (${encoding}) although identity was asked`
+            : undefined;
+          if (problem) {
             res.destroy();
-            const problem = status < 200 || status > 599
-              ? `HTTP status ${status} is not a final answer`
-              : `the answer is encoded (${encoding}) although identity was asked`;
-            return reject(new PayloadError(`${target!.host}: ${problem}`, { step: "response" }));
+            return reject(new PayloadError(`${target.host}: ${problem}`, { step: "response" }));
           }
           const empty = init.method === "HEAD" || NO_BODY.has(status);
+          // A body-less answer is still read to its end, which frees the socket for the next request.
           if (empty) res.resume();
           resolve({ status, headers, body: empty ? null : chunks(res) });
         }
@@ -126,14 +114,14 @@ export function createNodeTransport(): HttpTransport {
       };
       send(true);
     });
-  return transport;
 }
 
 /** A header's value from Node's flat `[name, value, …]` list; repeated headers joined as fetch does. */
 function rawHeader(raw: string[], name: string): string | null {
   let found: string | null = null;
+  const wanted = name.toLowerCase();
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name.toLowerCase()) {
+    if (raw[i]!.toLowerCase() === wanted) {
       found = found === null ? raw[i + 1]! : `${found}, ${raw[i + 1]}`;
     }
   }
@@ -206,10 +194,7 @@ let shared: HttpTransport | undefined;
 export function nodeRuntime(): RuntimeEnvironment {
   return {
     name: "node",
-    env: (name) => {
-      const value = (globalThis as { process?: NodeProcess }).process?.env[name];
-      return typeof value === "string" ? value : undefined;
-    },
+    env: (name) => (globalThis as unknown as { process: NodeProcess }).process.env[name],
     readTextFile: (path) => builtin<typeof NodeFs>("node:fs").promises.readFile(path, "utf8"),
     transport: (url, init) => (shared ??= createNodeTransport())(url, init),
     aws: awsHost,

@@ -3,6 +3,9 @@
  * file itself: runners only pick up `*.test.ts`).
  */
 import assert from "node:assert/strict";
+import type { Step } from "../../src/errors.ts";
+import { send } from "../../src/internal/http.ts";
+import { ManualClock } from "../../src/testing/mod.ts";
 import type { HttpTransport, TransportInit, TransportResponse } from "../../src/transport.ts";
 
 /** Resolves with what `promise` rejected with; fails the test when it resolves. */
@@ -89,4 +92,42 @@ export function streamOf(...chunks: Uint8Array[]): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
+}
+
+/**
+ * The whole body of an answer, read by `send()` (the library's one bounded reader) from a
+ * transport that gives this answer; no timeout fires (the clock is manual).
+ */
+export async function readAll(
+  response: TransportResponse,
+  limit = 1024 * 1024,
+  step: Step = "response",
+): Promise<Uint8Array> {
+  const http = { transport: () => Promise.resolve(response), clock: new ManualClock() };
+  const read = await send(http, "http://127.0.0.1/", { method: "GET", headers: {} }, {
+    step,
+    timeoutMs: 60_000,
+    limit,
+  });
+  return read.body;
+}
+
+/** Counts the `abort` listeners on `signal` that were added and not yet removed. */
+export function trackListeners(signal: AbortSignal): { readonly active: number } {
+  const active = new Set<unknown>();
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((type: string, listener: EventListener, options?: AddEventListenerOptions) => {
+    if (type === "abort") active.add(listener);
+    add(type, listener, options);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener = ((type: string, listener: EventListener) => {
+    if (type === "abort") active.delete(listener);
+    remove(type, listener);
+  }) as typeof signal.removeEventListener;
+  return {
+    get active() {
+      return active.size;
+    },
+  };
 }

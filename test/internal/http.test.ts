@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AbortedError, CerberusEdgeError, PayloadError, TransportError } from "../../src/errors.ts";
-import { BODY_LIMITS, hostOf, type HttpContext, readBody, send, type SendOptions } from "../../src/internal/http.ts";
+import { BODY_LIMITS, hostOf, type HttpContext, send, type SendOptions } from "../../src/internal/http.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import type { HttpTransport, TransportInit, TransportResponse } from "../../src/transport.ts";
-import { answer, bytes, deferred, rejection, streamOf, utf8 } from "./_helpers.ts";
+import { turns } from "../testing/helpers.ts";
+import { answer, bytes, deferred, readAll, rejection, streamOf, trackListeners, utf8 } from "./_helpers.ts";
 
 const URL_WITH_SECRETS = "https://user:pa55word@api.example.com:8443/v1/secret/app/demo?token=t0ken-value#frag";
 const options: SendOptions = { step: "request", timeoutMs: 1000, limit: 1024 };
@@ -272,9 +273,7 @@ describe("send: the caller's abort", () => {
   });
 });
 
-describe("readBody: the bounded reader", () => {
-  const signal = () => new AbortController().signal;
-
+describe("the bounded reader", () => {
   it("refuses a Content-Length over the limit before reading a byte (stream)", async () => {
     let pulled = 0;
     let cancelled = false;
@@ -290,7 +289,7 @@ describe("readBody: the bounded reader", () => {
       { highWaterMark: 0 },
     );
     const error = await rejection(
-      readBody(answer(200, body, { "content-length": "1025" }), 1024, signal(), "response"),
+      readAll(answer(200, body, { "content-length": "1025" }), 1024, "response"),
     );
     assert.ok(error instanceof PayloadError);
     assert.equal(error.code, "INVALID_PAYLOAD");
@@ -315,7 +314,7 @@ describe("readBody: the bounded reader", () => {
       }),
     };
     const error = await rejection(
-      readBody(answer(200, body, { "content-length": String(10 * 1024 * 1024) }), 1024, signal(), "response"),
+      readAll(answer(200, body, { "content-length": String(10 * 1024 * 1024) }), 1024, "response"),
     );
     assert.ok(error instanceof PayloadError);
     assert.equal(nexts, 0);
@@ -337,7 +336,7 @@ describe("readBody: the bounded reader", () => {
       },
       { highWaterMark: 0 },
     );
-    const error = await rejection(readBody(answer(200, endless), 25, signal(), "kms-decrypt"));
+    const error = await rejection(readAll(answer(200, endless), 25, "kms-decrypt"));
     assert.ok(error instanceof PayloadError);
     assert.equal(error.step, "kms-decrypt");
     assert.equal(cancelled, true);
@@ -345,25 +344,22 @@ describe("readBody: the bounded reader", () => {
   });
 
   it("accepts a body of exactly the limit, and a lying small Content-Length is still bounded", async () => {
-    const exact = await readBody(
+    const exact = await readAll(
       answer(200, streamOf(new Uint8Array(10), new Uint8Array(15))),
       25,
-      signal(),
       "response",
     );
     assert.equal(exact.byteLength, 25);
-    const announced = await readBody(
+    const announced = await readAll(
       answer(200, streamOf(new Uint8Array(25)), { "content-length": "25" }),
       25,
-      signal(),
       "response",
     );
     assert.equal(announced.byteLength, 25, "a Content-Length of exactly the limit is read");
     const lying = await rejection(
-      readBody(
+      readAll(
         answer(200, streamOf(new Uint8Array(20), new Uint8Array(20)), { "content-length": "3" }),
         25,
-        signal(),
         "response",
       ),
     );
@@ -377,13 +373,13 @@ describe("readBody: the bounded reader", () => {
       yield new Uint8Array(0);
       yield bytes("def");
     }
-    const out = await readBody(answer(200, chunks()), 1024, signal(), "response");
+    const out = await readAll(answer(200, chunks()), 1024, "response");
     assert.equal(utf8(out), "abcdef");
     const single = bytes("only");
     async function* one() {
       yield single;
     }
-    assert.equal(utf8(await readBody(answer(200, one()), 1024, signal(), "response")), "only");
+    assert.equal(utf8(await readAll(answer(200, one()), 1024, "response")), "only");
   });
 
   it("an async-iterable body over the limit is stopped with return()", async () => {
@@ -399,7 +395,7 @@ describe("readBody: the bounded reader", () => {
         returned = true;
       }
     }
-    const error = await rejection(readBody(answer(200, endless()), 250, signal(), "response"));
+    const error = await rejection(readAll(answer(200, endless()), 250, "response"));
     assert.ok(error instanceof PayloadError);
     assert.equal(yielded, 3);
     assert.equal(returned, true);
@@ -503,5 +499,150 @@ describe("send: network failures", () => {
     assert.ok(error instanceof TransportError);
     assert.ok(error instanceof CerberusEdgeError);
     assert.equal(http.clock.pending, 0);
+  });
+});
+
+describe("send: odd codes and messages", () => {
+  const attempt = (error: unknown) =>
+    rejection(
+      send(context(() => Promise.reject(error)), URL_WITH_SECRETS, { method: "GET", headers: {} }, options),
+    );
+
+  it("a code must be all of the text: one with words before or after it is not used", async () => {
+    for (const code of ["ECONNRESET now", "now ECONNRESET", "E"]) {
+      const error = await attempt(Object.assign(new Error("x"), { code }));
+      assert.equal((error as Error).message, "request to api.example.com:8443 failed: Error", code);
+    }
+  });
+
+  it("a code that is not a string is not used; a null rejection is a network error", async () => {
+    const numeric = await attempt(Object.assign(new Error("x"), { code: 111 }));
+    assert.equal((numeric as Error).message, "request to api.example.com:8443 failed: Error");
+    const none = await attempt(null);
+    assert.ok(none instanceof TransportError);
+    assert.equal(none.message, "request to api.example.com:8443 failed: network error");
+  });
+
+  it("the error's and its cause's messages are read as separate words", async () => {
+    const error = await attempt(new TypeError("fetch failed", { cause: new Error("ECONNREFUSED (os error 111)") }));
+    assert.equal((error as Error).message, "request to api.example.com:8443 failed: ECONNREFUSED");
+  });
+
+  it("an unreachable network is EHOSTUNREACH", async () => {
+    const error = await attempt(new TypeError("fetch failed", { cause: new Error("Network is unreachable") }));
+    assert.equal((error as Error).message, "request to api.example.com:8443 failed: EHOSTUNREACH");
+  });
+});
+
+describe("send: bodies it must stop or cannot read", () => {
+  /** An async-iterable body that counts its reads and whether it was stopped. */
+  function countedBody(onReturn: "promise" | "undefined" | "missing" = "promise") {
+    const seen = { nexts: 0, returned: false };
+    const iterator: AsyncIterator<Uint8Array> = {
+      next: () => {
+        seen.nexts++;
+        return new Promise<IteratorResult<Uint8Array>>(() => {});
+      },
+    };
+    if (onReturn !== "missing") {
+      iterator.return = (() => {
+        seen.returned = true;
+        return onReturn === "promise" ? Promise.resolve({ done: true, value: undefined }) : undefined;
+      }) as AsyncIterator<Uint8Array>["return"];
+    }
+    return { seen, body: { [Symbol.asyncIterator]: () => iterator } as AsyncIterable<Uint8Array> };
+  }
+
+  it("an answer that arrives after the timeout is not read: its body is stopped", async () => {
+    const late = deferred<TransportResponse>();
+    const http = context(() => late.promise);
+    const pending = rejection(send(http, "https://api.example.com/x", { method: "GET", headers: {} }, options));
+    await http.clock.advance(1000);
+    assert.equal(((await pending) as TransportError).code, "TIMEOUT");
+    let cancelled = false;
+    const stream = new ReadableStream<Uint8Array>({
+      cancel() {
+        cancelled = true;
+      },
+    });
+    late.resolve(answer(200, stream));
+    await turns(1);
+    assert.equal(cancelled, true, "the late stream is cancelled");
+
+    const late2 = deferred<TransportResponse>();
+    const http2 = context(() => late2.promise);
+    const pending2 = rejection(send(http2, "https://api.example.com/x", { method: "GET", headers: {} }, options));
+    await http2.clock.advance(1000);
+    await pending2;
+    const { seen, body } = countedBody();
+    late2.resolve(answer(200, body));
+    await turns(1);
+    assert.deepEqual(seen, { nexts: 0, returned: true }, "the late iterable is returned, never read");
+  });
+
+  it("a late answer with no body, or an iterable without return() or with a bare one, is dropped quietly", async () => {
+    for (const body of [null, countedBody("missing").body, countedBody("undefined").body]) {
+      const late = deferred<TransportResponse>();
+      const http = context(() => late.promise);
+      const pending = rejection(send(http, "https://api.example.com/x", { method: "GET", headers: {} }, options));
+      await http.clock.advance(1000);
+      await pending;
+      late.resolve(answer(200, body));
+      await turns(1);
+    }
+  });
+
+  it("an over-limit iterable without return(), or whose return() gives nothing, is still refused", async () => {
+    for (const kind of ["missing", "undefined"] as const) {
+      const { seen, body } = countedBody(kind);
+      const error = await rejection(readAll(answer(200, body, { "content-length": "5000" }), 1024));
+      assert.ok(error instanceof PayloadError, kind);
+      assert.equal(seen.nexts, 0);
+    }
+  });
+
+  it("a body that is neither a stream nor iterable fails at once with a TRANSPORT_ERROR", async () => {
+    const http = context(() => Promise.resolve(answer(200, {} as unknown as ReadableStream<Uint8Array>)));
+    const error = await rejection(send(http, "https://api.example.com/x", { method: "GET", headers: {} }, options));
+    assert.ok(error instanceof TransportError);
+    assert.equal(error.code, "TRANSPORT_ERROR");
+    assert.equal(http.clock.pending, 0, "failed without waiting for the timeout");
+  });
+
+  it("a reader whose first next() throws fails with that error's code", async () => {
+    const body = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          throw Object.assign(new Error("bad descriptor"), { code: "EBADF" });
+        },
+      }),
+    } as AsyncIterable<Uint8Array>;
+    const http = context(() => Promise.resolve(answer(200, body)));
+    const error = await rejection(send(http, "https://api.example.com/x", { method: "GET", headers: {} }, options));
+    assert.ok(error instanceof TransportError);
+    assert.equal(error.message, "request to api.example.com failed: EBADF");
+  });
+
+  it("a body of one chunk is given as it came, without a copy", async () => {
+    const chunk = bytes("only");
+    assert.equal(await readAll(answer(200, streamOf(chunk))), chunk);
+  });
+
+  it("leaves no listener on the caller's signal once it settles: answered, failed or timed out", async () => {
+    const signal = new AbortController().signal;
+    const listeners = trackListeners(signal);
+    const transports: HttpTransport[] = [
+      () => Promise.resolve(answer(200, streamOf(bytes("ok")))),
+      () => Promise.reject(Object.assign(new Error("x"), { code: "ECONNRESET" })),
+      deaf,
+    ];
+    for (const transport of transports) {
+      const http = context(transport);
+      const pending = send(http, "https://api.example.com/x", { method: "GET", headers: {} }, { ...options, signal });
+      pending.catch(() => {});
+      await http.clock.advance(1000);
+      await pending.catch(() => {});
+      assert.equal(listeners.active, 0, "no abort listener left behind");
+    }
   });
 });

@@ -64,10 +64,23 @@ export async function startServer(
 }
 
 /** A TCP server on 127.0.0.1 that answers each request with `raw` bytes and closes. */
-export async function startRawServer(raw: string): Promise<TestServer> {
+export function startRawServer(raw: string): Promise<TestServer> {
+  return startScriptedServer((socket, nth) => {
+    if (nth === 1) socket.end(raw);
+  });
+}
+
+/**
+ * A TCP server on 127.0.0.1 that hands each request (one `data` event) to `onRequest` with its
+ * socket and its number on that connection (1 for the first); small requests only.
+ */
+export async function startScriptedServer(
+  onRequest: (socket: Socket, nth: number) => void,
+): Promise<TestServer> {
   const server = createNetServer((socket) => {
+    let nth = 0;
     socket.on("error", () => {});
-    socket.once("data", () => socket.end(raw));
+    socket.on("data", () => onRequest(socket, ++nth));
   });
   const state = track(server);
   const port = await listen(server, "127.0.0.1");

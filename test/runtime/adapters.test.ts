@@ -7,14 +7,13 @@ import { afterEach, describe, it } from "node:test";
 import { awsHost } from "../../src/aws/host.ts";
 import { InvalidInputError } from "../../src/errors.ts";
 import { readSettingFile } from "../../src/internal/files.ts";
-import { readBody } from "../../src/internal/http.ts";
 import { bunRuntime } from "../../src/runtime/bun.ts";
 import { denoRuntime } from "../../src/runtime/deno.ts";
 import { edgeRuntime } from "../../src/runtime/edge.ts";
 import type { RuntimeEnvironment } from "../../src/runtime/types.ts";
 import { createLocalStack } from "../../src/testing/mod.ts";
 import type { TransportInit } from "../../src/transport.ts";
-import { rejection, utf8 } from "../internal/_helpers.ts";
+import { readAll, rejection, utf8 } from "../internal/_helpers.ts";
 import { here } from "./_server.ts";
 
 const realFetch = globalThis.fetch;
@@ -192,7 +191,7 @@ describe("edge adapter", () => {
         redirect: "manual",
       });
       assert.equal(response.status, 200);
-      const body = await readBody(response, 64 * 1024, new AbortController().signal, "response");
+      const body = await readAll(response, 64 * 1024);
       assert.ok(utf8(body).length > 0);
     } finally {
       await stack.close();

@@ -12,13 +12,14 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { awsHost } from "../../src/aws/host.ts";
-import { AbortedError, PayloadError, TransportError } from "../../src/errors.ts";
-import { readBody, send } from "../../src/internal/http.ts";
+import { AbortedError, CerberusEdgeError, PayloadError, TransportError } from "../../src/errors.ts";
+import { send } from "../../src/internal/http.ts";
 import { createNodeTransport, nodeRuntime } from "../../src/runtime/node.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import type { TransportInit, TransportResponse } from "../../src/transport.ts";
-import { type Deferred, deferred, rejection, utf8 } from "../internal/_helpers.ts";
-import { canListen, here, startRawServer, startServer, type TestServer } from "./_server.ts";
+import { type Deferred, deferred, readAll, rejection, trackListeners, utf8 } from "../internal/_helpers.ts";
+import { turns } from "../testing/helpers.ts";
+import { canListen, here, startRawServer, startScriptedServer, startServer, type TestServer } from "./_server.ts";
 import { runProcess } from "./_process.ts";
 
 const ipv6 = await canListen("::1");
@@ -28,9 +29,25 @@ const init = (extra: Partial<TransportInit> = {}): TransportInit => ({ ...GET, .
 
 /** The whole body of an answer, through the library's bounded reader. */
 function bodyOf(response: TransportResponse): Promise<Uint8Array> {
-  return readBody(response, 1024 * 1024, new AbortController().signal, "response");
+  return readAll(response);
 }
 const textOf = async (response: TransportResponse) => utf8(await bodyOf(response));
+
+/** A GET through `send()` and a new Node transport, with a manual clock (no timeout fires). */
+function sendGet(url: string, limit: number) {
+  return send({ transport: createNodeTransport(), clock: new ManualClock() }, url, { method: "GET", headers: {} }, {
+    step: "request",
+    timeoutMs: 5000,
+    limit,
+  });
+}
+
+/** Reads a body to its end straight from the transport's iterable, bytes counted. */
+async function drain(response: TransportResponse): Promise<number> {
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) size += chunk.byteLength;
+  return size;
+}
 
 /** The next chunk of a body. */
 async function firstChunk(
@@ -54,6 +71,9 @@ describe("node transport on loopback", () => {
   let closed: Deferred<void> = deferred();
   const binary = new Uint8Array(256 * 1024).map((_, i) => (i * 7 + 3) & 0xff);
   const transport = createNodeTransport();
+
+  const BIG = 64 * 1024 * 1024;
+  let big = { written: 0, finished: false, blocked: deferred<void>() };
 
   const expectStalled = () => {
     arrived = deferred();
@@ -133,6 +153,44 @@ describe("node transport on loopback", () => {
             res.end("fresh connection");
             return;
           }
+          case "/endless": {
+            // Writes as fast as the client takes it, until the connection closes.
+            res.on("close", () => closed.resolve());
+            res.writeHead(200, { "content-type": "application/octet-stream" });
+            const chunk = Buffer.alloc(16 * 1024, 0x61);
+            const more = () => {
+              while (!res.destroyed && res.write(chunk));
+              if (!res.destroyed) res.once("drain", more);
+            };
+            more();
+            return;
+          }
+          case "/big": {
+            // 64 MiB in 64 KiB writes that wait for "drain"; `big` tells how far it got.
+            big = { written: 0, finished: false, blocked: deferred() };
+            const state = big;
+            res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG) });
+            const chunk = Buffer.alloc(64 * 1024, 0x62);
+            const more = () => {
+              while (state.written < BIG) {
+                state.written += chunk.length;
+                if (!res.write(chunk)) {
+                  // Blocked: the client stopped taking bytes (or is slow); "drain" says it took them.
+                  const wait = setTimeout(() => state.blocked.resolve(), 300);
+                  res.once("drain", () => {
+                    clearTimeout(wait);
+                    more();
+                  });
+                  return;
+                }
+              }
+              state.finished = true;
+              state.blocked.resolve();
+              res.end();
+            };
+            more();
+            return;
+          }
           case "/error":
             res.writeHead(503, { "content-type": "application/json" });
             res.end('{"errors":[{"code":99997,"message":"unavailable"}]}');
@@ -190,7 +248,15 @@ describe("node transport on loopback", () => {
     assert.deepEqual(JSON.parse(await textOf(response)), { errors: [{ code: 99997, message: "unavailable" }] });
   });
 
-  it("gives HEAD, 204 and 304 a null body (and the connection stays usable)", async () => {
+  it("gives HEAD, 204 and 304 a null body, and their connection goes back to the pool", async () => {
+    const fresh = createNodeTransport();
+    const before = server.connections;
+    for (const path of ["/empty", "/not-modified", "/empty"]) {
+      const answer = await fresh(`${server.url}${path}`, init({ method: path === "/empty" ? "DELETE" : "GET" }));
+      assert.equal(answer.body, null);
+      await turns(2);
+    }
+    assert.equal(server.connections - before, 1, "one connection for three body-less answers");
     const head = await transport(`${server.url}/echo`, init({ method: "HEAD" }));
     assert.equal(head.status, 201);
     assert.equal(head.body, null);
@@ -260,9 +326,9 @@ describe("node transport on loopback", () => {
     const fresh = createNodeTransport();
     const before = server.connections;
     assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, GET)), "fresh connection");
-    assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, init({ method: "HEAD" }))), "");
     assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, GET)), "fresh connection");
-    assert.equal(server.connections - before, 3);
+    assert.equal(await textOf(await fresh(`${server.url}/reset-on-reuse`, init({ method: "HEAD" }))), "");
+    assert.equal(server.connections - before, 3, "each read on a dropped connection went out once more, on a new one");
   });
 
   // Deno's node:http client re-sends a request on a reused socket by itself, below this transport.
@@ -351,14 +417,9 @@ describe("node transport on loopback", () => {
 
   it("a body cut short by the server fails the read (ECONNRESET), and send() says TRANSPORT_ERROR", async () => {
     const response = await createNodeTransport()(`${server.url}/cut`, GET);
-    const error = await rejection(bodyOf(response));
+    const error = await rejection(drain(response));
     assert.equal((error as { code?: string }).code, "ECONNRESET");
-    const viaSend = await rejection(
-      send({ transport: createNodeTransport(), clock: new ManualClock() }, `${server.url}/cut`, {
-        method: "GET",
-        headers: {},
-      }, { step: "request", timeoutMs: 5000, limit: 1024 }),
-    );
+    const viaSend = await rejection(sendGet(`${server.url}/cut`, 1024));
     assert.ok(viaSend instanceof TransportError);
     assert.equal(viaSend.code, "TRANSPORT_ERROR");
     assert.match(viaSend.message, /^request to 127\.0\.0\.1:\d+ failed: [A-Z_]+$/);
@@ -379,6 +440,71 @@ describe("node transport on loopback", () => {
     );
     assert.ok(viaSend instanceof TransportError);
     assert.equal(viaSend.message, `request to ${url.slice("http://".length)} failed: ECONNREFUSED`);
+  });
+
+  it("a slow reader pauses the socket (the server cannot send it all), and the whole body still arrives", async () => {
+    const response = await createNodeTransport()(`${server.url}/big`, GET);
+    await big.blocked.promise;
+    assert.equal(big.finished, false, "the server could not write 64 MiB to a reader that took none");
+    assert.ok(big.written < BIG / 2, `${big.written} bytes written before the server was held back`);
+    assert.equal(await drain(response), BIG);
+    assert.equal(big.finished, true);
+  });
+
+  it("a body refused for its size closes its connection, without any abort", async () => {
+    expectStalled();
+    const error = await rejection(sendGet(`${server.url}/endless`, 100_000));
+    assert.ok(error instanceof PayloadError);
+    await closed.promise;
+  });
+
+  it("leaves no listener on the request's signal once the answer is read", async () => {
+    const signal = new AbortController().signal;
+    const listeners = trackListeners(signal);
+    const fresh = createNodeTransport();
+    for (let i = 0; i < 3; i++) await bodyOf(await fresh(`${server.url}/echo`, init({ signal })));
+    await turns(2);
+    assert.equal(listeners.active, 0);
+  });
+
+  it("an https: URL is spoken to with TLS (a plain-http server cannot answer it)", async () => {
+    hits = {};
+    const error = await rejection(createNodeTransport()(`${server.url.replace("http:", "https:")}/echo`, GET));
+    assert.ok(!(error instanceof TypeError && /unsupported protocol/.test(error.message)), String(error));
+    assert.deepEqual(hits, {}, "no plain-http request reached the server");
+  });
+
+  it("looks each built-in module up once", async () => {
+    const proc = process as unknown as { getBuiltinModule(id: string): unknown };
+    const original = proc.getBuiltinModule;
+    let lookups = 0;
+    proc.getBuiltinModule = (id: string) => {
+      lookups++;
+      return original.call(process, id);
+    };
+    try {
+      const fresh = createNodeTransport();
+      for (let i = 0; i < 3; i++) await bodyOf(await fresh(`${server.url}/echo`, GET));
+    } finally {
+      proc.getBuiltinModule = original;
+    }
+    assert.equal(lookups, 0, "node:http was looked up by an earlier request and kept");
+  });
+
+  it("without process.getBuiltinModule (Node before 20.16) a request fails with an error that says so", async () => {
+    const specifier = `./../../src/runtime/node.ts?without-builtins`;
+    const isolated = (await import(specifier)) as typeof import("../../src/runtime/node.ts");
+    const proc = process as unknown as { getBuiltinModule?: unknown };
+    const original = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined;
+    let error: unknown;
+    try {
+      error = await rejection(isolated.createNodeTransport()(`${server.url}/echo`, GET));
+    } finally {
+      proc.getBuiltinModule = original;
+    }
+    assert.ok(error instanceof CerberusEdgeError, String(error));
+    assert.equal(error.message, "node:http is out of reach: process.getBuiltinModule needs Node 20.16 or later");
   });
 
   it("an IPv6 loopback URL works", { skip: !ipv6 && "this machine has no ::1" }, async () => {
@@ -417,6 +543,17 @@ describe("node transport: servers that misbehave", () => {
     });
   }
 
+  it("a status under 200 that reaches the transport (a malformed 099) is a PayloadError", async () => {
+    const raw$ = await startRawServer("HTTP/1.1 099 Low\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    try {
+      const outcome = await createNodeTransport()(`${raw$.url}/`, GET).then((r) => r.status, (e: unknown) => e);
+      assert.ok(outcome instanceof PayloadError || outcome instanceof Error, `answered ${String(outcome)}`);
+      if (outcome instanceof PayloadError) assert.match(outcome.message, /HTTP status 99 is not a final answer$/);
+    } finally {
+      await raw$.close();
+    }
+  });
+
   it("a status outside 200–599 is a PayloadError; 599 itself is an answer", async () => {
     const raw$ = await startRawServer("HTTP/1.1 999 Odd\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
     try {
@@ -432,6 +569,69 @@ describe("node transport: servers that misbehave", () => {
       assert.equal((await createNodeTransport()(`${edge$.url}/`, GET)).status, 599);
     } finally {
       await edge$.close();
+    }
+  });
+});
+
+describe("node transport: when a read is sent again", () => {
+  const HELLO = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: keep-alive\r\n\r\nhello";
+
+  it("a fresh connection reset before the answer is not tried again", async () => {
+    const server = await startScriptedServer((socket) => socket.destroy());
+    try {
+      const error = await rejection(createNodeTransport()(`${server.url}/`, GET));
+      assert.equal((error as { code?: string }).code, "ECONNRESET");
+      assert.equal(server.connections, 1, "sent once");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a reused connection that answers garbage is not tried again (only a reset is)", async () => {
+    const server = await startScriptedServer((socket, nth) => socket.write(nth === 1 ? HELLO : "garbage\r\n\r\n"));
+    try {
+      const fresh = createNodeTransport();
+      assert.equal(await textOf(await fresh(`${server.url}/`, GET)), "hello");
+      const outcome = await fresh(`${server.url}/`, GET).then((r) => `status ${r.status}`, (e: unknown) => e);
+      assert.ok(outcome instanceof Error, String(outcome));
+      assert.equal(server.connections, 1, "no second connection");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // Deno's node:http may itself send a request again below the transport, so what is counted is
+  // the requests this transport makes, not the connections the server sees.
+  it("is sent again once only: a second dropped kept-alive connection is not retried by the transport", async () => {
+    const server = await startScriptedServer((socket, nth) => (nth === 1 ? socket.write(HELLO) : socket.destroy()));
+    const proc = process as unknown as { getBuiltinModule(id: string): unknown };
+    const original = proc.getBuiltinModule;
+    let requests = 0;
+    proc.getBuiltinModule = (id: string) => {
+      const module = original.call(process, id) as typeof import("node:http");
+      if (id !== "node:http") return module;
+      return {
+        ...module,
+        Agent: module.Agent,
+        request: (...args: Parameters<typeof module.request>) => {
+          requests++;
+          return module.request(...args);
+        },
+      };
+    };
+    try {
+      const specifier = `./../../src/runtime/node.ts?counting-requests`;
+      const { createNodeTransport: counted } = (await import(specifier)) as typeof import("../../src/runtime/node.ts");
+      const fresh = counted();
+      // Two connections in the pool, each answered once.
+      const both = await Promise.all([fresh(`${server.url}/`, GET), fresh(`${server.url}/`, GET)]);
+      for (const answer of both) assert.equal(await textOf(answer), "hello");
+      requests = 0;
+      await fresh(`${server.url}/`, GET).then(() => {}, () => {});
+      assert.equal(requests, 2, "the read was sent once and again once, not a third time");
+    } finally {
+      proc.getBuiltinModule = original;
+      await server.close();
     }
   });
 });
