@@ -52,10 +52,8 @@ const pureValibot: Plugin = {
 /** Imports that must stay `node:…` wherever they appear (only the test stack has one). */
 const NODE_BUILTINS = /^node:/;
 
-/** The single file's banner: Deno's types directive, then the notices of the code it inlines. */
-const VENDOR_BANNER = `// @ts-self-types="./cerberus-edge.vendor.d.mts"
-/*! cerberus-edge (Apache-2.0; see its LICENSE and NOTICE), one self-contained file.
- *
+/** The notices of the code a bundled file inlines, after its first line. */
+const INLINED_NOTICES = ` *
  * It inlines aws4fetch (MIT, Copyright 2018 Michael Hart), valibot (MIT, Copyright (c) Fabian
  * Hiller) and @smithy/util-base64 (Apache-2.0, Copyright 2018-2020 Amazon.com, Inc. or its
  * affiliates). For aws4fetch and valibot:
@@ -75,6 +73,15 @@ const VENDOR_BANNER = `// @ts-self-types="./cerberus-edge.vendor.d.mts"
  * DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
  * OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
  */`;
+
+/** The single file's banner: Deno's types directive, then the notices of the code it inlines. */
+const VENDOR_BANNER = `// @ts-self-types="./cerberus-edge.vendor.d.mts"
+/*! cerberus-edge (Apache-2.0; see its LICENSE and NOTICE), one self-contained file.
+${INLINED_NOTICES}`;
+
+/** The CLI's banner: the notices of the code it inlines. */
+const CLI_BANNER = `/*! cerberus-edge command line (Apache-2.0; see its LICENSE and NOTICE).
+${INLINED_NOTICES}`;
 
 export default defineConfig([
   {
@@ -98,10 +105,20 @@ export default defineConfig([
     format: ["esm"],
     platform: "node",
     target: "node20",
+    // The dependencies are bundled (their Buffer-free browser variants): resolving and loading
+    // packages (and @smithy's CommonJS build) is most of a cold start's cost on Node.
+    noExternal: [/^(?!node:)/],
     external: [NODE_BUILTINS],
     dts: false,
-    splitting: false,
+    // Split: a command loads only what it uses (the demo its local stack, exec and edit their modules).
+    splitting: true,
     outDir: "dist",
+    banner: { js: CLI_BANNER },
+    esbuildPlugins: [pureValibot],
+    esbuildOptions(options) {
+      options.conditions = ["browser", "import", "default"];
+      options.mainFields = ["browser", "module", "main"];
+    },
     // src/cli/main.ts starts with `#!/usr/bin/env node`; esbuild keeps it and tsup marks the file executable.
   },
   {

@@ -22,6 +22,7 @@ import { endpointUrl } from "../src/internal/endpoint.ts";
 import type { Answer } from "../src/internal/http.ts";
 import { hasControl, isHeaderSafe, isLoopbackHost, sanitize } from "../src/internal/text.ts";
 import * as v from "valibot";
+import { thrown } from "./internal/_helpers.ts";
 
 const RUNS = { numRuns: 500 };
 const hostile = fc.oneof(
@@ -44,16 +45,6 @@ const hostile = fc.oneof(
     "\ud800",
   ),
 );
-
-/** Runs `fn` and returns what it threw (undefined when it returned). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 
 describe("properties: secret paths", () => {
   test("any input is either refused with an InvalidInputError or encoded so that it decodes back", () => {

@@ -10,12 +10,13 @@
 import { createCerberusClient } from "../../mod.ts";
 import { detectRuntime } from "../runtime/detect.ts";
 import { ExitCode, PROGRAM, run } from "./run.ts";
+import { nodeSystem } from "./system.ts";
 
 /** The first error writing an output stream, other than a closed pipe (EPIPE). */
 let writeFailure: { stream: string; code: string } | undefined;
 
 /** Writes `text` to a stream and resolves once it is handed to the OS (so exiting loses nothing). */
-function write(stream: NodeJS.WriteStream, name: string, text: string): Promise<void> {
+function write(stream: NodeJS.WriteStream, name: string, text: string | Uint8Array): Promise<void> {
   return new Promise((resolve) => {
     const failed = (error: unknown) => {
       const code = (error as { code?: unknown } | null)?.code;
@@ -41,14 +42,20 @@ async function main(): Promise<never> {
   let code: number;
   try {
     const runtime = detectRuntime();
+    const env = (name: string) => runtime.env(name);
     code = await run(
       process.argv.slice(2),
-      (name) => runtime.env(name),
+      env,
       {
         stdout: (text) => void pending.push(write(process.stdout, "stdout", text)),
         stderr: (text) => void pending.push(write(process.stderr, "stderr", text)),
       },
-      { createClient: (options) => createCerberusClient({ ...options, runtime }) },
+      {
+        createClient: (options, lookup) => createCerberusClient({ ...options, runtime: { ...runtime, env: lookup } }),
+        system: nodeSystem(env),
+        demo: async () => (await import("../testing/demo-run.ts")).runDemo(),
+        completion: async (shell) => (await import("./completion.ts")).completionScript(shell),
+      },
     );
   } catch (error) {
     // run() never throws; this guards the wiring itself (e.g. no usable runtime).

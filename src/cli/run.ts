@@ -1,13 +1,16 @@
 /**
- * The command line's logic, free of any runtime: arguments, environment lookup and output
- * are passed in, the exit code comes back. `main.ts` wires it to the process.
+ * The command line's logic, free of any runtime: arguments, environment lookup, output and the
+ * runtime's files, processes and terminal are passed in; the exit code comes back. `main.ts`
+ * wires it to the process.
  *
  * @module
  */
-import { createCerberusClient, listKeys, readKey, readSecret } from "../../mod.ts";
 import { authFor, defaultAuth } from "../auth/default-auth.ts";
+import { userAuth } from "../auth/user-auth.ts";
+import { clientCore } from "../client/client.ts";
 import type { CerberusClient, CerberusClientOptions } from "../client/client.ts";
 import {
+  AbortedError,
   AuthenticationError,
   AwsError,
   CerberusApiError,
@@ -20,36 +23,49 @@ import {
 import type { CerberusEvent } from "../events.ts";
 import { sanitize } from "../internal/text.ts";
 import { VERSION } from "../version.ts";
+import { act, type CliSystem } from "./actions.ts";
+import { parseArgs, type Parsed, shown, UsageError } from "./args.ts";
 import { type EnvLookup, readConfig } from "./config.ts";
+import { COMPLETE } from "./commands.ts";
+import { commandHelp, overview } from "./help.ts";
+
+export { parseArgs, UsageError };
+export type { CliSystem };
 
 /** Where the command line writes. `stdout` receives only the result; `stderr` errors and progress. */
 export interface CliIo {
   /** Writes to standard output. */
-  stdout(text: string): void;
+  stdout(data: string | Uint8Array): void;
   /** Writes to standard error. */
   stderr(text: string): void;
 }
 
-/** Creates the client the command line uses; tests inject a fake. */
-export type ClientFactory = (options: CerberusClientOptions) => CerberusClient;
+/** Creates the client the command line uses, reading the environment through `env` (flags applied); tests inject a fake. */
+export type ClientFactory = (options: CerberusClientOptions, env: EnvLookup) => CerberusClient;
 
 /** Options of {@link run}. */
 export interface RunOptions {
   /** Client factory; default `createCerberusClient` from `mod.ts` (runtime detected). */
   createClient?: ClientFactory;
+  /** Files, processes and the terminal; without it the commands that need them fail. */
+  system?: CliSystem;
+  /** Starts the embedded local stack and runs the demo (`cerberus-edge demo`). */
+  demo?: () => Promise<void>;
+  /** The shell completion script of `shell` (`cerberus-edge completion`). */
+  completion?: (shell: string) => Promise<string>;
 }
 
 /** The exit codes of the command line. */
 export const ExitCode = {
   /** The command succeeded. */
   OK: 0,
-  /** Anything not covered below: network failure or timeout (also while authenticating), Cerberus 5xx, access denied to a secret, bad response. */
+  /** Anything not covered below: network failure or timeout (also while authenticating), Cerberus 5xx or 429, access denied to a path, bad response. */
   FAILURE: 1,
-  /** Usage or configuration error: unknown command or option, missing or extra argument, bad path, bad `CERBERUS_*` variable. */
+  /** Usage or configuration error: unknown command or option, missing or extra argument, bad path, bad `CERBERUS_*` or `AWS_*` variable. */
   USAGE: 2,
   /** Authentication failed: every principal was refused (or none found), or Cerberus answered 401 (or 403 while authenticating). */
   AUTH_FAILED: 3,
-  /** The secret, or the key asked for with `--key`, does not exist. */
+  /** The secret, key, file or SDB does not exist. */
   NOT_FOUND: 4,
 } as const;
 
@@ -57,139 +73,39 @@ export const ExitCode = {
 export const PROGRAM = "cerberus-edge";
 
 /** The text printed by `--help`, `-h` and `help`. */
-export const USAGE = `Usage: cerberus-edge <command> [options]
+export const USAGE: string = overview();
 
-Reads secrets from Cerberus, authenticating with a pasted token, STS auth or KMS auth.
-
-Commands:
-  read <path>              Print the secret at <category>/<sdb>/<name> as JSON
-  read <path> --key <key>  Print one value of it (a string raw, other values as JSON)
-  list <path>              Print the keys under <category>/<sdb>[/<folder>], one per line
-                           (a key ending in "/" is a folder)
-  whoami                   Print who this process authenticates as: principal, method,
-                           region, policies, metadata, expiresAt (never the token)
-  help                     Print this help
-
-Options:
-  --key <key>, --key=<key> With read: print only this key's value
-  --verbose                Print progress (metadata, auth attempts, KMS) to stderr
-  -h, --help               Print this help
-  --version                Print the version
-
-Environment:
-  CERBERUS_URL             Cerberus base URL (alias CERBERUS_ADDR); https:, or http: to a
-                           loopback host only
-  CERBERUS_AUTH            auto (default): CERBERUS_TOKEN if set, else sts when AWS
-                           credentials are found (AWS_ACCESS_KEY_ID/..., web identity, the
-                           container endpoint, the EC2 instance role), else kms; or one of
-                           token, sts, kms, kms-v1, user
-  CERBERUS_TOKEN           a Cerberus token to use as it is (no AWS call)
-  CERBERUS_USERNAME, CERBERUS_PASSWORD
-                           user auth (CERBERUS_AUTH=user), for an account without MFA
-  CERBERUS_REGION          KMS region; default AWS_REGION, then AWS_DEFAULT_REGION, then the
-                           region of the instance
-  AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_V1_DISABLED, AWS_EC2_METADATA_DISABLED,
-  AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL
-                           As in the AWS SDKs
-
-Exit codes:
-  0 success, 1 other error (e.g. Cerberus, KMS or instance metadata unreachable), 2 usage
-  or configuration error, 3 authentication refused, 4 secret or key not found
-`;
-
-/** A mistake in the command line's arguments; exit code 2. */
-export class UsageError extends InvalidInputError {
-  /** @param message what is wrong, one line. */
-  constructor(message: string) {
-    super(message, { field: "arguments" });
-    this.message = message;
+/** A `--timeout` value (`30`, `30s`, `500ms`, `2m`) in milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d{1,9})(ms|s|m)?$/.exec(text.trim());
+  const ms = match ? Number(match[1]) * (match[2] === "ms" ? 1 : match[2] === "m" ? 60_000 : 1000) : Number.NaN;
+  if (!(ms >= 1 && ms <= 2_147_483_647)) {
+    throw new UsageError(`--timeout must be a duration such as 30s, 500ms or 2m, not "${shown(text)}"`);
   }
+  return ms;
 }
 
-/** The parsed command line. */
-export type Invocation =
-  | { command: "help" }
-  | { command: "version" }
-  | { command: "read"; path: string; key: string | undefined; verbose: boolean }
-  | { command: "list"; path: string; verbose: boolean }
-  | { command: "whoami"; verbose: boolean };
+const noSystem: CliSystem = {
+  terminal: false,
+  readFile: () => Promise.reject(new UsageError("reading local files is not available here")),
+  writeFile: () => Promise.reject(new UsageError("writing local files is not available here")),
+  exec: () => Promise.reject(new UsageError("running commands is not available here")),
+  edit: () => Promise.reject(new UsageError("editing is not available here")),
+  prompt: () => Promise.reject(new UsageError("prompting is not available here")),
+};
 
-const COMMANDS = new Set(["read", "list", "whoami", "help"]);
-
-/**
- * Parses the arguments (without the runtime and script, i.e. `process.argv.slice(2)`).
- * `-h`/`--help` anywhere before `--`, or the command `help`, means help (even next to a mistake);
- * then `--version`. Options may come before or after the command; `--` ends the options, and
- * `--key` takes the next argument as its value whatever it looks like.
- *
- * @throws {UsageError} for an unknown command or option, a missing or extra argument.
- */
-export function parseArgs(argv: readonly string[]): Invocation {
-  const positional: string[] = [];
-  let key: string | undefined;
-  let keyGiven = false;
-  let verbose = false;
-  let help = false;
-  let version = false;
-  let problem: UsageError | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === "-h" || arg === "--help") {
-      help = true;
-    } else if (arg === "--version") {
-      version = true;
-    } else if (arg === "--verbose") {
-      verbose = true;
-    } else if (arg === "--key" || arg.startsWith("--key=")) {
-      if (keyGiven) problem ??= new UsageError("--key given more than once");
-      keyGiven = true;
-      if (arg === "--key") {
-        if (i + 1 >= argv.length) problem ??= new UsageError("--key needs a value: --key <key>");
-        else key = argv[++i]!;
-      } else {
-        key = arg.slice("--key=".length);
-      }
-      if (key === "") problem ??= new UsageError("--key needs a non-empty key");
-    } else if (arg.length > 1 && arg.startsWith("-")) {
-      problem ??= new UsageError(`unknown option "${shown(arg)}" (try --help)`);
-    } else {
-      positional.push(arg);
-    }
-  }
-  if (help || positional[0] === "help") return { command: "help" };
-  if (version) return { command: "version" };
-  if (problem) throw problem;
-
-  const [command, ...rest] = positional;
-  if (command === undefined) throw new UsageError("missing command: read, list or whoami (try --help)");
-  if (!COMMANDS.has(command)) throw new UsageError(`unknown command "${shown(command)}" (try --help)`);
-  if (keyGiven && command !== "read") throw new UsageError(`--key is only valid with read, not ${command}`);
-  if (command === "whoami") {
-    if (rest.length > 0) throw new UsageError(`whoami takes no arguments, got ${rest.length}`);
-    return { command, verbose };
-  }
-  const what = command === "read" ? "<category>/<sdb>/<name>" : "<category>/<sdb>[/<folder>]";
-  if (rest.length === 0) throw new UsageError(`${command} needs a path: cerberus-edge ${command} ${what}`);
-  if (rest.length > 1) throw new UsageError(`${command} takes one path, got ${rest.length} arguments`);
-  const path = rest[0]!;
-  return command === "read" ? { command, path, key, verbose } : { command: "list", path, verbose };
+/** True when the parse failed but the arguments ask for JSON errors. */
+function wantsJsonErrors(argv: readonly string[]): boolean {
+  const options = argv.slice(0, argv.includes("--") ? argv.indexOf("--") : undefined);
+  return options.includes("--json-errors") || (options.includes("--json") && !options.includes("write"));
 }
 
 /**
- * Runs the command line: parses `argv`, reads the configuration through `env`, calls Cerberus,
- * writes the result to `io.stdout` and any error to `io.stderr` as one `cerberus-edge: <message>`
- * line (followed, for a failed authentication, by one indented line per attempt; see
- * {@link formatError}). With `--verbose`, progress events go to `io.stderr` as `[cerberus-edge] …`
- * lines. Never throws; resolves with the exit code (see {@link ExitCode} and {@link exitCodeOf}).
- *
- * @param argv the arguments after the program name.
- * @param env environment lookup for the `CERBERUS_*` variables (the library reads `AWS_*` itself).
- * @param io output streams.
- * @param options the client factory (tests).
+ * Runs the command line: parses `argv`, reads the configuration through `env` (flags override
+ * it), calls Cerberus, writes the result to `io.stdout` and any error to `io.stderr` as one
+ * `cerberus-edge: <message>` line (or, with `--json`, one JSON object). Progress and hints go to
+ * `io.stderr` only on a terminal or with `--verbose`; library events only with `--verbose`.
+ * Never throws; resolves with the exit code (see {@link ExitCode} and {@link exitCodeOf}).
  */
 export async function run(
   argv: readonly string[],
@@ -197,71 +113,168 @@ export async function run(
   io: CliIo,
   options: RunOptions = {},
 ): Promise<number> {
-  let invocation: Invocation;
+  let parsed: Parsed;
   try {
-    invocation = parseArgs(argv);
+    // Completion asks quickly and quietly: a failure prints nothing.
+    parsed = argv[0] === COMPLETE.name
+      ? { command: COMPLETE, args: argv.slice(1, 3), options: { timeout: "3s" }, help: false, version: false }
+      : parseArgs(argv);
   } catch (error) {
-    io.stderr(formatError(error));
-    return exitCodeOf(error);
+    return fail(io, error, { json: wantsJsonErrors(argv), hints: true });
   }
-  if (invocation.command === "help") {
-    io.stdout(USAGE);
+  if (parsed.command === COMPLETE) io = { stdout: io.stdout, stderr: () => {} };
+  const system = options.system ?? noSystem;
+  const chatty = parsed.options.verbose === true || system.terminal;
+  // An error's hint is part of the error (what to set or pass); progress needs a terminal or --verbose.
+  const report = { json: parsed.options.json === true || parsed.options["json-errors"] === true, hints: true };
+  if (parsed.help) {
+    io.stdout(parsed.command ? commandHelp(parsed.command) : USAGE);
     return ExitCode.OK;
   }
-  if (invocation.command === "version") {
+  if (parsed.version) {
     io.stdout(`${PROGRAM} ${VERSION}\n`);
     return ExitCode.OK;
   }
+  const command = parsed.command!;
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let budget: number | undefined;
   try {
-    const config = readConfig(env);
-    const factory = options.createClient ?? createCerberusClient;
-    const verbose = invocation.verbose;
+    budget = parsed.options.timeout ? parseDuration(parsed.options.timeout as string) : undefined;
+    if (command.name === "completion") {
+      if (!options.completion) throw new UsageError("completion is not available here");
+      io.stdout(await options.completion(parsed.args[0]!));
+      return ExitCode.OK;
+    }
+    if (command.name === "demo") {
+      if (!options.demo) throw new UsageError("the demo is not available here");
+      await options.demo();
+      return ExitCode.OK;
+    }
+    const overrides: Record<string, string | undefined> = {
+      CERBERUS_URL: parsed.options.url as string | undefined,
+      CERBERUS_AUTH: command.name === "login" ? "user" : parsed.options.auth as string | undefined,
+      CERBERUS_REGION: parsed.options.region as string | undefined,
+    };
+    const lookup: EnvLookup = (name) => overrides[name] ?? env(name);
+    const config = readConfig(lookup);
+    if (budget !== undefined) {
+      timer = setTimeout(() => controller.abort(new TimeBudgetSpent(budget!)), budget);
+    }
+    const factory = options.createClient ?? defaultFactory;
     const client = factory({
       url: config.url,
-      // CERBERUS_REGION was checked above; the library reads it (and AWS_REGION, …) itself.
-      auth: config.auth === "auto" ? defaultAuth() : authFor(config.auth),
+      auth: command.name === "login"
+        ? loginAuth(system, lookup, parsed.options.username as string | undefined)
+        : config.auth === "auto"
+        ? defaultAuth()
+        : authFor(config.auth),
       userAgent: `${PROGRAM}-cli/${VERSION}`,
-      onEvent: verbose ? (event) => io.stderr(`[${PROGRAM}] ${formatEvent(event)}\n`) : undefined,
+      ...(budget !== undefined ? { budgetMs: budget, timeoutMs: Math.min(budget, 10_000) } : {}),
+      onEvent: parsed.options.verbose === true
+        ? (event) => io.stderr(`[${PROGRAM}] ${formatEvent(event)}\n`)
+        : undefined,
+    }, lookup);
+    const signal = controller.signal;
+    if (command.name === "whoami" || command.name === "login") {
+      const info = await client.whoami({ signal });
+      if (command.name === "login") {
+        if (chatty) io.stderr(`${PROGRAM}: logged in as ${oneLine(info.principal)}\n`);
+        if (parsed.options["print-token"] === true) io.stdout(`${await clientCore(client).token(signal)}\n`);
+        return ExitCode.OK;
+      }
+      io.stdout(`${
+        JSON.stringify(
+          {
+            principal: info.principal,
+            method: info.method,
+            region: info.region ?? null,
+            policies: info.policies,
+            metadata: info.metadata,
+            expiresAt: info.expiresAt.toISOString(),
+          },
+          null,
+          2,
+        )
+      }\n`);
+      return ExitCode.OK;
+    }
+    return await act({
+      command,
+      args: parsed.args,
+      options: parsed.options,
+      client,
+      signal,
+      stdout: (data) => io.stdout(data),
+      progress: (text) => chatty && io.stderr(`${PROGRAM}: ${oneLine(text)}\n`),
+      system,
     });
-    const output = await execute(client, invocation);
-    io.stdout(output);
-    return ExitCode.OK;
   } catch (error) {
-    io.stderr(formatError(error, "path" in invocation ? invocation.path : undefined));
-    return exitCodeOf(error);
+    const spent = controller.signal.reason instanceof TimeBudgetSpent ? controller.signal.reason : undefined;
+    return fail(io, spent && error instanceof AbortedError ? spent : error, report, parsed.args[0]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-/** Runs one command and returns what goes to stdout. */
-async function execute(
-  client: CerberusClient,
-  invocation: Exclude<Invocation, { command: "help" | "version" }>,
-): Promise<string> {
-  switch (invocation.command) {
-    case "read": {
-      if (invocation.key === undefined) {
-        const data = await readSecret(client, invocation.path);
-        return `${JSON.stringify(data, null, 2)}\n`;
-      }
-      return `${await readKey(client, invocation.path, invocation.key)}\n`;
-    }
-    case "list": {
-      const keys = await listKeys(client, invocation.path);
-      return keys.map((key) => `${key}\n`).join("");
-    }
-    case "whoami": {
-      const info = await client.whoami();
-      const facts = {
-        principal: info.principal,
-        method: info.method,
-        region: info.region ?? null,
-        policies: info.policies,
-        metadata: info.metadata,
-        expiresAt: info.expiresAt.toISOString(),
-      };
-      return `${JSON.stringify(facts, null, 2)}\n`;
-    }
+/** The command's `--timeout` ran out. */
+class TimeBudgetSpent extends TransportError {
+  constructor(ms: number) {
+    super(`the command did not finish within its --timeout of ${ms} ms`, { step: "request", timedOut: true });
   }
+}
+
+function defaultFactory(): CerberusClient {
+  throw new UsageError("no client factory was given");
+}
+
+/** User auth for `login`: what the environment lacks is asked on the terminal. */
+function loginAuth(system: CliSystem, env: EnvLookup, username: string | undefined) {
+  if (!system.terminal) {
+    throw new UsageError(
+      "login needs a terminal; in a script set CERBERUS_AUTH=user with CERBERUS_USERNAME and CERBERUS_PASSWORD " +
+        "(an account without MFA), or CERBERUS_TOKEN",
+    );
+  }
+  return userAuth({
+    credentials: async () => ({
+      username: username ?? env("CERBERUS_USERNAME") ?? await system.prompt("Username: ", false),
+      password: env("CERBERUS_PASSWORD") ?? await system.prompt("Password: ", true),
+    }),
+    mfa: async (challenge) => {
+      const devices = challenge.devices;
+      let device = devices[0];
+      if (devices.length > 1) {
+        const menu = devices.map((d, i) => `  ${i + 1}. ${oneLine(d.name)}`).join("\n");
+        const choice = Number(await system.prompt(`MFA devices:\n${menu}\nDevice [1-${devices.length}]: `, false));
+        device = devices[choice - 1];
+      }
+      if (!device) throw new UsageError("no such MFA device");
+      if (device.requiresTrigger) await challenge.trigger(device.id);
+      return { deviceId: device.id, code: (await system.prompt(`Code from ${oneLine(device.name)}: `, false)).trim() };
+    },
+  });
+}
+
+/** Writes an error (a line, or a JSON object) and returns its exit code. */
+function fail(io: CliIo, error: unknown, report: { json: boolean; hints: boolean }, path?: string): number {
+  const code = exitCodeOf(error);
+  if (report.json) {
+    const known = error instanceof CerberusEdgeError;
+    io.stderr(`${
+      JSON.stringify({
+        error: {
+          code: known ? error.code : "INTERNAL",
+          step: known ? error.step : null,
+          message: formatError(error, path).split("\n", 1)[0]!.slice(PROGRAM.length + 2),
+          exitCode: code,
+        },
+      })
+    }\n`);
+  } else {
+    io.stderr(formatError(error, path, report.hints));
+  }
+  return code;
 }
 
 /** Steps that belong to authentication, where a 401 or 403 means the principal was refused. */
@@ -350,10 +363,11 @@ function hintFor(error: unknown): string | undefined {
  *
  * @param error what was thrown.
  * @param path the secret path of the command, to name it in a not-found message.
+ * @param hints whether to add a hint line (on a terminal, or with --verbose).
  * @returns the text, ending in a newline.
  */
-export function formatError(error: unknown, path?: string): string {
-  const hint = hintFor(error);
+export function formatError(error: unknown, path?: string, hints = true): string {
+  const hint = hints ? hintFor(error) : undefined;
   return hint === undefined ? describeFailure(error, path) : `${describeFailure(error, path)}  hint: ${hint}\n`;
 }
 
@@ -415,10 +429,4 @@ function eventLine(event: CerberusEvent): string {
 /** Collapses control characters (newlines included) so a message stays on one line. */
 function oneLine(text: string): string {
   return sanitize(text, 2000);
-}
-
-/** A user-supplied argument, shortened for an error message. */
-function shown(text: string): string {
-  const flat = oneLine(text);
-  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
 }

@@ -74,6 +74,8 @@ export interface ClientCore {
   readonly session: CerberusSession;
   /** Sends a call with the token; a 401 with code 99105 (token revoked or expired) re-authenticates and sends it once more. */
   call(call: CerberusCall): Promise<Answer>;
+  /** The current token itself, authenticating if needed: only for `cerberus-edge login --print-token`. */
+  token(signal?: AbortSignal): Promise<string>;
 }
 
 // Kept out of the client object, so that no inspection of a client reaches the token store.
@@ -211,6 +213,6 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
       }
     },
   };
-  cores.set(client, { session, call });
+  cores.set(client, { session, call, token: async (signal) => (await store.get(signal)).reveal() });
   return client;
 }

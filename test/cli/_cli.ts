@@ -12,6 +12,18 @@ export interface ChildOutcome {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Standard output as bytes (for binary results). */
+  bytes: Uint8Array;
+}
+
+/** How a CLI child runs. */
+export interface SpawnOptions {
+  /** Cap the JavaScript heap (see {@link cliCommand}). */
+  smallHeap?: boolean;
+  /** What standard input carries (none: no standard input). */
+  input?: string | Uint8Array;
+  /** The working directory (default the repository's root). */
+  cwd?: string;
 }
 
 /**
@@ -23,7 +35,10 @@ export function cliCommand(options: { smallHeap?: boolean } = {}): { command: st
   const heap = options.smallHeap ? ["--max-old-space-size=64"] : [];
   if (typeof g.Deno?.version?.deno === "string") {
     const flags = options.smallHeap ? ["--v8-flags=--max-old-space-size=64"] : [];
-    return { command: process.execPath, args: ["run", "--allow-net", "--allow-env", ...flags, MAIN] };
+    return {
+      command: process.execPath,
+      args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-run", ...flags, MAIN],
+    };
   }
   if (typeof g.Bun !== "undefined") {
     return { command: process.execPath, args: [...(options.smallHeap ? ["--smol"] : []), MAIN] };
@@ -47,14 +62,19 @@ export function baseEnv(): Record<string, string> {
 export function spawnCli(
   argv: string[],
   env: Record<string, string>,
-  options: { smallHeap?: boolean } = {},
+  options: SpawnOptions = {},
 ): Promise<ChildOutcome> {
   const { command, args } = cliCommand(options);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args, ...argv], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
+    const child = spawn(command, [...args, ...argv], {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    const out: Uint8Array[] = [];
     let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => void (stdout += chunk));
+    child.stdout!.on("data", (chunk: Uint8Array) => void out.push(chunk));
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
     const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     child.on("error", (error) => {
@@ -63,7 +83,8 @@ export function spawnCli(
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      const bytes = new Uint8Array(Buffer.concat(out));
+      resolve({ code, stdout: new TextDecoder().decode(bytes), stderr, bytes });
     });
   });
 }

@@ -12,6 +12,8 @@ import { after, before, describe, test } from "node:test";
 import { CerberusToken, type TokenInfo } from "../../src/auth/token.ts";
 import { type CerberusClient, type CerberusClientOptions, createCerberusClient } from "../../src/client/client.ts";
 import { readConfig } from "../../src/cli/config.ts";
+import { COMMANDS } from "../../src/cli/commands.ts";
+import { commandHelp } from "../../src/cli/help.ts";
 import { type CliIo, ExitCode, formatEvent, parseArgs, run, USAGE } from "../../src/cli/run.ts";
 import {
   AuthenticationError,
@@ -124,9 +126,7 @@ function assertFailure(outcome: Outcome, code: number, pattern?: RegExp): void {
 }
 
 describe("cli run(): help and version", () => {
-  for (
-    const argv of [["--help"], ["-h"], ["help"], ["help", "read"], ["read", "--bogus", "--help"], ["whoami", "-h"]]
-  ) {
+  for (const argv of [["--help"], ["-h"], ["help"], ["--bogus", "--help"]]) {
     test(`${argv.join(" ")} prints the usage on stdout and exits 0`, async () => {
       const out = await cli(argv, { env: {} });
       assert.equal(out.code, 0);
@@ -136,11 +136,39 @@ describe("cli run(): help and version", () => {
     });
   }
 
+  for (
+    const [argv, name] of [
+      [["help", "read"], "read"],
+      [["read", "--bogus", "--help"], "read"],
+      [["whoami", "-h"], "whoami"],
+      [["file", "get", "--help"], "file get"],
+      [["help", "sdb", "create"], "sdb create"],
+    ] as const
+  ) {
+    test(`${argv.join(" ")} prints the help of ${name} on stdout and exits 0`, async () => {
+      const out = await cli([...argv], { env: {} });
+      assert.equal(out.code, 0);
+      assert.equal(out.stdout, commandHelp(COMMANDS.find((c) => c.name === name)!));
+      assert.match(out.stdout, new RegExp(`^Usage: cerberus-edge ${name}`));
+      assert.match(out.stdout, /\nExample:\n {2}cerberus-edge /);
+      assert.equal(out.stderr, "");
+    });
+  }
+
+  test("every command has a summary, an example that runs it, and help lines that fit a terminal", () => {
+    for (const command of COMMANDS) {
+      assert.ok(command.example.startsWith(`cerberus-edge ${command.name}`), command.name);
+      const help = commandHelp(command);
+      assert.ok(help.split("\n").every((line) => line.length <= 110), `${command.name} help fits`);
+      assert.ok(USAGE.includes(command.name), `usage lists ${command.name}`);
+    }
+  });
+
   test("the usage names every command, option, variable and exit code", () => {
     for (
       const word of [
         "read <path>",
-        "--key",
+        "<command> --help",
         "list <path>",
         "whoami",
         "--verbose",
@@ -154,7 +182,11 @@ describe("cli run(): help and version", () => {
         "AWS_ENDPOINT_URL_KMS",
         "AWS_EC2_METADATA_SERVICE_ENDPOINT",
         "3 authentication refused",
-        "4 secret or key not found",
+        "4 not found",
+        "--timeout",
+        "--json",
+        "exec",
+        "completion",
       ]
     ) {
       assert.ok(USAGE.includes(word), `usage mentions ${word}`);
@@ -172,19 +204,29 @@ describe("cli run(): usage errors exit 2 before any client exists", () => {
   const cases: [string[], RegExp][] = [
     [[], /missing command/],
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["read"], /read needs a path/],
-    [["read", "app/demo/config", "extra"], /read takes one path, got 2/],
-    [["list"], /list needs a path/],
-    [["list", "a/b", "c/d"], /list takes one path/],
+    [["read"], /read needs <path>/],
+    [["read", "app/demo/config", "extra"], /read takes <path>, got 2 arguments/],
+    [["list"], /list needs <path>/],
+    [["list", "a/b", "c/d"], /list takes <path>, got 2/],
     [["whoami", "me"], /whoami takes no arguments/],
     [["read", "app/demo/config", "--key"], /--key needs a value/],
-    [["read", "app/demo/config", "--key="], /--key needs a non-empty key/],
+    [["read", "app/demo/config", "--key="], /--key needs a non-empty value/],
     [["read", "app/demo/config", "--key", "a", "--key", "b"], /--key given more than once/],
-    [["list", "app/demo", "--key", "k"], /--key is only valid with read/],
-    [["whoami", "--key=k"], /--key is only valid with read/],
+    [["list", "app/demo", "--key", "k"], /--key is not an option of list/],
+    [["whoami", "--key=k"], /--key is not an option of whoami/],
     [["whoami", "--nope"], /unknown option "--nope"/],
     [["-x", "read", "app/demo/config"], /unknown option "-x"/],
-    [["--verbose=yes", "whoami"], /unknown option "--verbose=yes"/],
+    [["--verbose=yes", "whoami"], /--verbose takes no value/],
+    [["read", "app/demo/config", "--format", "yaml"], /--format must be one of json, env, dotenv, shell/],
+    [["read", "app/demo/config", "--timeout", "soon"], /--timeout must be a duration/],
+    [["file"], /file needs a sub-command: ls, get, put, rm, edit/],
+    [["file", "cat", "x"], /unknown command "file cat": file takes ls, get, put, rm, edit/],
+    [["exec", "--path", "app/demo/config"], /exec needs a command after --/],
+    [["exec", "--", "env"], /exec needs at least one --path/],
+    [["exec", "--path", "app/demo/config", "env"], /put the command to run after --/],
+    [["write", "app/demo/config"], /write needs key=value pairs or --json/],
+    [["write", "app/demo/config", "novalue"], /"novalue" is not key=value/],
+    [["completion", "tcsh"], /completion supports bash, zsh, fish/],
   ];
   for (const [argv, pattern] of cases) {
     test(`[${argv.join(" ")}]`, async () => {
@@ -195,24 +237,24 @@ describe("cli run(): usage errors exit 2 before any client exists", () => {
     });
   }
 
-  test("a path after -- may look like an option", () => {
-    assert.deepEqual(parseArgs(["read", "--", "-odd/sdb/name"]), {
-      command: "read",
-      path: "-odd/sdb/name",
-      key: undefined,
-      verbose: false,
-    });
-    assert.deepEqual(parseArgs(["read", "--key", "--verbose", "app/demo/config"]), {
-      command: "read",
-      path: "app/demo/config",
-      key: "--verbose",
-      verbose: false,
-    });
-    assert.deepEqual(parseArgs(["--verbose", "list", "app/demo/"]), {
-      command: "list",
-      path: "app/demo/",
+  test("a path after -- may look like an option; a value may too; global options go anywhere", () => {
+    const odd = parseArgs(["read", "--", "-odd/sdb/name"]);
+    assert.deepEqual([odd.command?.name, odd.args, odd.options], ["read", ["-odd/sdb/name"], {}]);
+    const key = parseArgs(["read", "--key", "--verbose", "app/demo/config"]);
+    assert.deepEqual([key.args, key.options], [["app/demo/config"], { key: "--verbose" }]);
+    const verbose = parseArgs(["--verbose", "list", "app/demo/", "-r", "--url=https://x.example"]);
+    assert.deepEqual([verbose.command?.name, verbose.args, verbose.options], ["list", ["app/demo/"], {
       verbose: true,
-    });
+      recursive: true,
+      url: "https://x.example",
+    }]);
+    const exec = parseArgs(["exec", "--path", "a/b/c", "--path", "a/b/d", "--", "env", "--path", "x"]);
+    assert.deepEqual([exec.command?.name, exec.args, exec.options.path], ["exec", ["env", "--path", "x"], [
+      "a/b/c",
+      "a/b/d",
+    ]]);
+    const write = parseArgs(["write", "a/b/c", "--json", "-", "--json-errors"]);
+    assert.deepEqual(write.options, { json: "-", "json-errors": true }, "write's --json reads a file");
   });
 });
 

@@ -131,3 +131,13 @@ export function trackListeners(signal: AbortSignal): { readonly active: number }
     },
   };
 }
+
+/** Runs `fn` and returns what it threw (undefined when it returned). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
