@@ -4,7 +4,9 @@
  * `npm pack`, install the tarball with production dependencies only into a scratch project,
  * report tarball and install sizes, then, on Node (ESM and CJS), Bun and Deno: import
  * `cerberus-edge`, `cerberus-edge/core` and `cerberus-edge/testing`, start the local stack on
- * 127.0.0.1 and read its secret through the package; import the vendored file; run the CLI.
+ * 127.0.0.1 and read its secret through the package; import the vendored file; run the CLI
+ * (`npx cerberus-edge`) with nothing but environment configuration: `read` with a pasted token,
+ * with STS auth from AWS keys (the default chain) and with KMS auth as on EC2, `exec`, and `demo`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -100,7 +102,60 @@ if (typeof lib.createCerberusClient !== "function" || typeof core.createCerberus
 console.log("smoke ok on node (require)");
 `,
   );
+  writeFileSync(
+    join(app, "cli-smoke.mjs"),
+    `
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { startLocalStack } from "cerberus-edge/testing";
+import { createCerberusClient, kmsAuth, readSecret } from "cerberus-edge";
+const stack = await startLocalStack();
+const fail = (what, detail) => { throw new Error("cli smoke: " + what + "\\n" + detail); };
+try {
+  const seed = stack.defaults;
+  const keys = stack.seed.roleCredentials(seed.roles.app.arn);
+  // A token to paste, caught on its way to Cerberus (the library never hands one out).
+  let token = "";
+  await readSecret(createCerberusClient({
+    url: stack.cerberus,
+    auth: kmsAuth({ principalArn: seed.roles.app.arn, credentials: keys, region: "us-west-2", kmsEndpoint: stack.kms }),
+    transport: (url, init) => { token ||= init.headers["X-Cerberus-Token"] ?? ""; return fetch(url, init); },
+  }), seed.secretPath);
+  const base = { PATH: process.env.PATH, HOME: process.env.HOME ?? "/tmp", CERBERUS_URL: stack.cerberus };
+  const hosts = {
+    token: { ...base, CERBERUS_TOKEN: token },
+    sts: {
+      ...base,
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      AWS_SESSION_TOKEN: keys.sessionToken ?? "",
+      AWS_REGION: "us-west-2",
+      AWS_ENDPOINT_URL_STS: stack.env.AWS_ENDPOINT_URL_STS,
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
+    kms: { ...stack.env, ...base, CERBERUS_AUTH: "kms" },
+  };
+  // Asynchronous: the stack answers from this same process.
+  const npx = async (args, env) =>
+    (await promisify(execFile)("npx", ["--no-install", "cerberus-edge", ...args], { env, encoding: "utf8" })).stdout;
+  for (const [host, env] of Object.entries(hosts)) {
+    const out = await npx(["read", seed.secretPath], env);
+    if (JSON.parse(out).greeting !== "hello from the local stack") fail("read with " + host, out);
+    const who = JSON.parse(await npx(["whoami"], env));
+    if (who.method !== host) fail("whoami with " + host, who.method);
+  }
+  const exec = await npx(["exec", "--path", seed.secretPath, "--", process.execPath, "-e", "console.log(process.env.greeting)"], hosts.kms);
+  if (exec.trim() !== "hello from the local stack") fail("exec", exec);
+  const demo = await npx(["demo"], base);
+  if (!demo.includes("hello from the local stack")) fail("demo", demo);
+} finally {
+  await stack.close();
+}
+console.log("cli smoke ok: read (token, sts, kms), whoami, exec, demo");
+`,
+  );
   const runs = [
+    [process.execPath, ["cli-smoke.mjs"]],
     [process.execPath, ["smoke.mjs"]],
     [process.execPath, ["smoke.cjs"]],
     [bin("bun"), ["smoke.mjs"]],
