@@ -580,8 +580,9 @@ describe("send: bodies it must stop or cannot read", () => {
     assert.deepEqual(seen, { nexts: 0, returned: true }, "the late iterable is returned, never read");
   });
 
-  it("a late answer with no body, or an iterable without return() or with a bare one, is dropped quietly", async () => {
-    for (const body of [null, countedBody("missing").body, countedBody("undefined").body]) {
+  it("a late answer with no body, an iterable without return() or with a bare one, or a body of neither kind, is dropped quietly", async () => {
+    const neither = {} as unknown as ReadableStream<Uint8Array>;
+    for (const body of [null, countedBody("missing").body, countedBody("undefined").body, neither]) {
       const late = deferred<TransportResponse>();
       const http = context(() => late.promise);
       const pending = rejection(send(http, "https://api.example.com/x", { method: "GET", headers: {} }, options));
@@ -598,6 +599,19 @@ describe("send: bodies it must stop or cannot read", () => {
       const error = await rejection(readAll(answer(200, body, { "content-length": "5000" }), 1024));
       assert.ok(error instanceof PayloadError, kind);
       assert.equal(seen.nexts, 0);
+      // The same body with no Content-Length: refused as it passes the limit, then stopped.
+      const endless: AsyncIterable<Uint8Array> = {
+        [Symbol.asyncIterator]: () => {
+          const iterator: AsyncIterator<Uint8Array> = {
+            next: () => Promise.resolve({ done: false, value: new Uint8Array(600) }),
+          };
+          if (kind === "undefined") {
+            iterator.return = (() => undefined) as unknown as AsyncIterator<Uint8Array>["return"];
+          }
+          return iterator;
+        },
+      };
+      assert.ok((await rejection(readAll(answer(200, endless), 1024))) instanceof PayloadError, `${kind}, streamed`);
     }
   });
 
