@@ -65,8 +65,18 @@ export function spawnCli(
   options: SpawnOptions = {},
 ): Promise<ChildOutcome> {
   const { command, args } = cliCommand(options);
+  return spawnChild(command, [...args, ...argv], env, options);
+}
+
+/** Runs any command asynchronously and collects what it printed; killed after 60 s. */
+export function spawnChild(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: Pick<SpawnOptions, "input" | "cwd"> = {},
+): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args, ...argv], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? ROOT,
       env,
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -9,7 +9,7 @@
  * installed here). Runs under `node --import tsx --test`, `bun test` and `deno test -A`.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -19,7 +19,7 @@ import { UsageError } from "../../src/cli/args.ts";
 import { COMMANDS, GLOBAL_OPTIONS } from "../../src/cli/commands.ts";
 import { completionScript } from "../../src/cli/completion.ts";
 import { type LocalStack, startLocalStack } from "../../src/testing/mod.ts";
-import { baseEnv, cliCommand, ROOT } from "./_cli.ts";
+import { baseEnv, cliCommand, ROOT, spawnChild } from "./_cli.ts";
 
 /**
  * Sources the script (`$1`), sets `COMP_WORDS` to the remaining arguments with the cursor on the
@@ -80,27 +80,13 @@ function completeSync(
 }
 
 /** Completes `words` in a bash child without blocking this process (the local stack runs here). */
-function completeAsync(
+async function completeAsync(
   script: string,
   words: readonly string[],
   env: Record<string, string>,
 ): Promise<Completion> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", bashArgs(script, words), { env, cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => void (stdout += chunk));
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve(completionOf(stdout, stderr, status));
-    });
-  });
+  const out = await spawnChild("bash", bashArgs(script, words), env);
+  return completionOf(out.stdout, out.stderr, out.code);
 }
 
 /** Single-quoted for sh. */
