@@ -72,10 +72,11 @@ async function readStdin(): Promise<Uint8Array> {
  */
 function prompt(question: string, hidden: boolean): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(question);
+  // Echo off before the question shows: what is typed after it appears is never echoed.
   stdin.setRawMode(true);
   stdin.setEncoding("utf8");
   stdin.resume();
+  process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let answer = "";
     const finish = () => {
