@@ -5,7 +5,8 @@
  * @module
  */
 export { createCerberusClient } from "./client/client.ts";
-export type { CerberusClient, CerberusClientOptions } from "./client/client.ts";
+export type { CacheControl, CerberusClient, CerberusClientOptions } from "./client/client.ts";
+export type { CacheStats, SecretCacheOptions } from "./client/secret-cache.ts";
 export { deleteSecret, listKeys, mergeSecret, readKey, readSecret, walk, writeSecret } from "./api/secrets.ts";
 export type { CallOptions, ReadOptions, SecretData, WalkOptions } from "./api/secrets.ts";
 export { listVersionedPaths, listVersions } from "./api/versions.ts";

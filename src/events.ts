@@ -17,7 +17,9 @@ export type CerberusEvent =
   | { type: "auth.failure"; principal: string; region: string; reason: string }
   | { type: "auth.success"; method: string; principal: string; region: string; expiresAt: Date; policies: string[] }
   | { type: "token.refresh"; reason: "expiring" | "expired" | "rejected" }
-  | { type: "request.retry"; step: string; attempt: number; delayMs: number; reason: string };
+  | { type: "request.retry"; step: string; attempt: number; delayMs: number; reason: string }
+  /** The client's cache (keys such as `secret:app/demo/config` or `list:app/demo/`; never a value). */
+  | { type: "cache.hit" | "cache.miss" | "cache.refresh" | "cache.stale" | "cache.evict"; key: string };
 
 /** Receives events; must not throw (a throwing listener is ignored). */
 export type EventListener = (event: CerberusEvent) => void;

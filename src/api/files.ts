@@ -5,10 +5,10 @@
  * @module
  */
 import * as v from "valibot";
-import { type CerberusClient, clientCore } from "../client/client.ts";
+import { cacheKeys, type CerberusClient, clientCore, forget } from "../client/client.ts";
 import { encodeSecretPath } from "../client/paths.ts";
 import type { CerberusCall } from "../client/request.ts";
-import { CerberusEdgeError, InvalidInputError, PayloadError } from "../errors.ts";
+import { CerberusEdgeError, InvalidInputError, NotFoundError, PayloadError } from "../errors.ts";
 import { kindOf } from "../internal/decode.ts";
 import type { Answer } from "../internal/http.ts";
 import { hasControl, sanitize } from "../internal/text.ts";
@@ -70,8 +70,20 @@ function fileCall(
 
 /** Reads the file at `path` (or one of its versions); a missing file throws a `NotFoundError`. */
 export async function readFile(client: CerberusClient, path: string, options?: ReadOptions): Promise<SecureFile> {
-  const answer = await clientCore(client).call(fileCall(client, "GET", path, options));
-  return { ...fileInfo(answer, path, answer.body.length), bytes: answer.body };
+  const core = clientCore(client);
+  const load = async (signal?: AbortSignal): Promise<SecureFile> => {
+    const answer = await core.call(fileCall(client, "GET", path, { ...options, signal }));
+    return { ...fileInfo(answer, path, answer.body.length), bytes: answer.body };
+  };
+  if (!core.cache?.files) return load(options?.signal);
+  const key = cacheKeys.file(encodeSecretPath(path, { minSegments: 3 }), versionQuery(options?.versionId));
+  const file = await core.cache.read(key, () => load(), {
+    signal: options?.signal,
+    absent: (error) => error instanceof NotFoundError,
+    size: (held) => held.bytes.byteLength,
+  });
+  // Each caller its own bytes: a caller writing into them cannot change what another reads.
+  return Object.freeze({ ...file, bytes: file.bytes.slice() });
 }
 
 /** What {@link readFile} would tell about the file at `path`, without its content (`HEAD`). */
@@ -151,25 +163,35 @@ export async function writeFile(
     throw new CerberusEdgeError("this runtime's FormData encoding gave no multipart boundary", { step: "request" });
   }
   const body = new Uint8Array(await multipart.arrayBuffer());
-  await clientCore(client).call({
-    method: "POST",
-    path: `/v1/secure-file/${encoded}`,
-    bytes: { body, contentType },
-    what: `writing file ${path}`,
-    step: "request",
-    signal: options?.signal,
-  });
+  const core = clientCore(client);
+  try {
+    await core.call({
+      method: "POST",
+      path: `/v1/secure-file/${encoded}`,
+      bytes: { body, contentType },
+      what: `writing file ${path}`,
+      step: "request",
+      signal: options?.signal,
+    });
+  } finally {
+    if (core.cache) forget(core.cache, path);
+  }
 }
 
 /** Deletes the file at `path`; a missing file throws a `NotFoundError`. */
 export async function deleteFile(client: CerberusClient, path: string, options?: CallOptions): Promise<void> {
-  await clientCore(client).call({
-    method: "DELETE",
-    path: `/v1/secure-file/${encodeSecretPath(path, { minSegments: 3 })}`,
-    what: `deleting file ${path}`,
-    step: "request",
-    signal: options?.signal,
-  });
+  const core = clientCore(client);
+  try {
+    await core.call({
+      method: "DELETE",
+      path: `/v1/secure-file/${encodeSecretPath(path, { minSegments: 3 })}`,
+      what: `deleting file ${path}`,
+      step: "request",
+      signal: options?.signal,
+    });
+  } finally {
+    if (core.cache) forget(core.cache, path);
+  }
 }
 
 const Text = v.nullish(v.string(), "");

@@ -5,7 +5,7 @@
  * @module
  */
 import * as v from "valibot";
-import { type CerberusClient, clientCore } from "../client/client.ts";
+import { cacheKeys, type CerberusClient, type ClientCore, clientCore, forget } from "../client/client.ts";
 import { encodeSecretPath } from "../client/paths.ts";
 import { type CerberusCall, decodeAnswer } from "../client/request.ts";
 import { AbortedError, InvalidInputError, NotFoundError } from "../errors.ts";
@@ -59,14 +59,39 @@ export async function readSecret<T extends SecretData = SecretData>(
   path: string,
   options?: ReadOptions,
 ): Promise<T> {
+  const core = clientCore(client);
+  const encoded = encodeSecretPath(path, { minSegments: 3 });
+  const query = versionQuery(options?.versionId);
+  const signal = options?.signal;
+  if (!core.cache) return (await fetchSecret(core, encoded, query, path, signal)) as T;
+  const data = await core.cache.read(cacheKeys.secret(encoded, query), () => fetchSecret(core, encoded, query, path), {
+    signal,
+    absent: (error) => error instanceof NotFoundError,
+    size: secretSize,
+  });
+  // Each caller its own copy, frozen: no caller's change reaches another.
+  return Object.freeze({ ...data }) as T;
+}
+
+/** The bytes a cached secret holds, roughly (UTF-16 code units of its keys and values). */
+const secretSize = (data: SecretData) => Object.entries(data).reduce((n, [k, v]) => n + k.length + v.length, 0);
+
+/** Reads a secret from Cerberus, never from the cache. */
+async function fetchSecret(
+  core: ClientCore,
+  encoded: string,
+  query: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<SecretData> {
   const call: CerberusCall = {
     method: "GET",
-    path: `/v1/secret/${encodeSecretPath(path, { minSegments: 3 })}${versionQuery(options?.versionId)}`,
+    path: `/v1/secret/${encoded}${query}`,
     what: `reading ${path}`,
     step: "request",
-    signal: options?.signal,
+    signal,
   };
-  return (decodeAnswer(await clientCore(client).call(call), SecretAnswer, call).data ?? {}) as T;
+  return (decodeAnswer(await core.call(call), SecretAnswer, call).data ?? {}) as SecretData;
 }
 
 /** Reads one key of the secret at `path`; a missing secret or key throws a {@link NotFoundError}. */
@@ -91,17 +116,27 @@ export async function readKey(
 
 /** Lists the keys under `path`; a key ending in `/` is a folder. A path with nothing under it lists as `[]`. */
 export async function listKeys(client: CerberusClient, path: string, options?: CallOptions): Promise<string[]> {
-  const call: CerberusCall = {
-    method: "GET",
-    path: `/v1/secret/${encodeSecretPath(path, { folder: true })}?list=true`,
-    what: `listing ${path}`,
-    step: "request",
-    allow: [404],
-    signal: options?.signal,
+  const core = clientCore(client);
+  const encoded = encodeSecretPath(path, { folder: true });
+  const load = async (signal?: AbortSignal) => {
+    const call: CerberusCall = {
+      method: "GET",
+      path: `/v1/secret/${encoded}?list=true`,
+      what: `listing ${path}`,
+      step: "request",
+      allow: [404],
+      signal,
+    };
+    const answer = await core.call(call);
+    if (answer.status === 404) return [];
+    return [...(decodeAnswer(answer, ListAnswer, call).data?.keys ?? [])];
   };
-  const answer = await clientCore(client).call(call);
-  if (answer.status === 404) return [];
-  return [...(decodeAnswer(answer, ListAnswer, call).data?.keys ?? [])];
+  if (!core.cache) return load(options?.signal);
+  const keys = await core.cache.read(cacheKeys.list(encoded), () => load(), {
+    signal: options?.signal,
+    size: (list) => list.reduce((n, key) => n + key.length, 0),
+  });
+  return [...keys];
 }
 
 /** Options of {@link walk}. */
@@ -177,14 +212,23 @@ export async function writeSecret(
   data: SecretData,
   options?: CallOptions,
 ): Promise<void> {
-  await clientCore(client).call({
-    method: "POST",
-    path: `/v1/secret/${encodeSecretPath(path, { minSegments: 3 })}`,
-    json: secretData(data),
-    what: `writing ${path}`,
-    step: "request",
-    signal: options?.signal,
-  });
+  const core = clientCore(client);
+  const encoded = encodeSecretPath(path, { minSegments: 3 });
+  const json = secretData(data);
+  try {
+    await core.call({
+      method: "POST",
+      path: `/v1/secret/${encoded}`,
+      json,
+      what: `writing ${path}`,
+      step: "request",
+      signal: options?.signal,
+    });
+  } finally {
+    // Even a failed write may have reached the server: what was cached is no longer known good.
+    if (core.cache) forget(core.cache, path);
+  }
+  core.cache?.set(cacheKeys.secret(encoded), Object.freeze({ ...json }), secretSize(json));
 }
 
 /**
@@ -198,9 +242,11 @@ export async function mergeSecret(
   options?: CallOptions,
 ): Promise<SecretData> {
   const changes = secretData(data);
+  const core = clientCore(client);
   let current: SecretData;
   try {
-    current = await readSecret(client, path, options);
+    // From Cerberus itself: a cached copy may be older than what the merge must keep.
+    current = await fetchSecret(core, encodeSecretPath(path, { minSegments: 3 }), "", path, options?.signal);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     current = {};
@@ -215,11 +261,16 @@ export async function mergeSecret(
 
 /** Deletes the secret at `path`; an absent one throws a {@link NotFoundError}. */
 export async function deleteSecret(client: CerberusClient, path: string, options?: CallOptions): Promise<void> {
-  await clientCore(client).call({
-    method: "DELETE",
-    path: `/v1/secret/${encodeSecretPath(path, { minSegments: 3 })}`,
-    what: `deleting ${path}`,
-    step: "request",
-    signal: options?.signal,
-  });
+  const core = clientCore(client);
+  try {
+    await core.call({
+      method: "DELETE",
+      path: `/v1/secret/${encodeSecretPath(path, { minSegments: 3 })}`,
+      what: `deleting ${path}`,
+      step: "request",
+      signal: options?.signal,
+    });
+  } finally {
+    if (core.cache) forget(core.cache, path);
+  }
 }

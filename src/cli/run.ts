@@ -421,6 +421,12 @@ function eventLine(event: CerberusEvent): string {
       return `token refresh (${event.reason})`;
     case "request.retry":
       return `retrying ${event.step} (attempt ${event.attempt}, in ${event.delayMs} ms): ${oneLine(event.reason)}`;
+    case "cache.hit":
+    case "cache.miss":
+    case "cache.refresh":
+    case "cache.stale":
+    case "cache.evict":
+      return `cache ${event.type.slice("cache.".length)}: ${event.key}`;
     default:
       return `event ${oneLine(String((event as { type?: unknown }).type))}`;
   }

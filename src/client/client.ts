@@ -9,7 +9,8 @@ import type { AuthContext, AuthProvider, ClientState } from "../auth/provider.ts
 import { createTokenStore } from "../auth/token-store.ts";
 import type { CerberusToken, TokenInfo } from "../auth/token.ts";
 import { type Clock, systemClock } from "../clock.ts";
-import { CerberusApiError, InvalidInputError } from "../errors.ts";
+import { AbortedError, CerberusApiError, InvalidInputError, TransportError } from "../errors.ts";
+import { emit } from "../internal/events.ts";
 import type { EventListener } from "../events.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
 import type { Answer } from "../internal/http.ts";
@@ -17,7 +18,15 @@ import { sanitize } from "../internal/text.ts";
 import type { RuntimeEnvironment } from "../runtime/types.ts";
 import type { HttpTransport } from "../transport.ts";
 import { CLIENT_HEADER } from "../version.ts";
+import { encodeSecretPath } from "./paths.ts";
 import { callCerberus, type CerberusCall, type CerberusSession, decodeAnswer } from "./request.ts";
+import {
+  type CacheStats,
+  checkCacheOptions,
+  createSecretCache,
+  type SecretCache,
+  type SecretCacheOptions,
+} from "./secret-cache.ts";
 
 /** Options of `createCerberusClient`. */
 export interface CerberusClientOptions {
@@ -46,6 +55,11 @@ export interface CerberusClientOptions {
   attempts?: number;
   /** Largest file `readFile` accepts, in bytes (default 16 MiB). */
   maxFileBytes?: number;
+  /**
+   * Keep what `readSecret`, `readKey` and `listKeys` read in this client's memory (and files, when
+   * `maxBytes` is set): `true` for the defaults, or the settings to change (README, "Caching").
+   */
+  cache?: boolean | SecretCacheOptions;
   /** Progress events (never carry a token or secret). */
   onEvent?: EventListener;
   /** Allow `http:` to a host that is not loopback. Tokens then cross the network in clear text. */
@@ -66,6 +80,18 @@ export interface CerberusClient {
   whoami(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
   /** Revokes the current token on the server (`DELETE /v1/auth`) and forgets it; the next call authenticates anew. */
   logout(options?: { signal?: AbortSignal }): Promise<void>;
+  /** The cache, when the client was made with `cache`. */
+  readonly cache?: CacheControl;
+}
+
+/** What a user can do with a client's cache. */
+export interface CacheControl {
+  /** Forgets everything. */
+  clear(): void;
+  /** Forgets the secret (every version), the file and the listing at `path`. */
+  delete(path: string): void;
+  /** Counts of hits, misses, refreshes, stale answers and evictions, and what is held now. */
+  stats(): CacheStats;
 }
 
 /** What the data API reaches through a client: calls with its token, re-authenticating once on a revoked token. */
@@ -76,6 +102,8 @@ export interface ClientCore {
   call(call: CerberusCall): Promise<Answer>;
   /** The current token itself, authenticating if needed: only for `cerberus-edge login --print-token`. */
   token(signal?: AbortSignal): Promise<string>;
+  /** The secret cache, when enabled (`files`: files too); emptied when the token's principal changes. */
+  readonly cache?: (SecretCache & { readonly files: boolean }) | undefined;
 }
 
 // Kept out of the client object, so that no inspection of a client reaches the token store.
@@ -143,6 +171,7 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     },
     onEvent: options.onEvent,
   };
+  const cacheOptions = checkCacheOptions(options.cache);
   const state: ClientState = { skew: { offsetMs: 0 } };
   const auth = options.auth;
   const store = createTokenStore(
@@ -162,9 +191,39 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     options.onEvent,
   );
 
+  let principal: string | undefined;
+  /** Empties the cache when the token now held stands for another principal than before. */
+  const samePrincipal = (token: CerberusToken | undefined) => {
+    if (!token || token.info.principal === principal) return;
+    if (principal !== undefined) raw?.clear();
+    principal = token.info.principal;
+  };
+  const raw = cacheOptions
+    ? createSecretCache(cacheOptions, {
+      clock: session.http.clock,
+      onEvent: options.onEvent ? (event) => emit(options.onEvent, event) : undefined,
+      aborted: (reason) =>
+        new AbortedError("reading from the cache was aborted by the caller", { step: "request", cause: reason }),
+      timedOut: () =>
+        new TransportError("the operation's time budget ran out while waiting for a read in progress", {
+          step: "request",
+          timedOut: true,
+        }),
+    })
+    : undefined;
+  const cache: (SecretCache & { files: boolean }) | undefined = raw && {
+    ...raw,
+    files: cacheOptions?.maxBytes !== undefined,
+    read(key, load, readOptions) {
+      samePrincipal(store.peek());
+      return raw.read(key, load, readOptions);
+    },
+  };
+
   async function call(call: CerberusCall): Promise<Answer> {
     call.deadline ??= session.http.clock.now() + budgetMs;
     const token: CerberusToken = await store.get(call.signal, call.deadline);
+    samePrincipal(token);
     call.token = token.reveal();
     try {
       return await callCerberus(session, call);
@@ -195,7 +254,7 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
     },
     async logout(logoutOptions) {
       const token = store.peek();
-      if (!token) return;
+      if (!token) return void cache?.clear();
       try {
         // A 401 means the token was already invalid: logged out all the same.
         await callCerberus(session, {
@@ -210,9 +269,39 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
       } finally {
         store.invalidate(token);
         state.user = undefined;
+        cache?.clear();
       }
     },
   };
-  cores.set(client, { session, call, token: async (signal) => (await store.get(signal)).reveal() });
+  if (cache) {
+    Object.defineProperty(client, "cache", {
+      enumerable: true,
+      value: Object.freeze({
+        clear: () => cache.clear(),
+        delete: (path: string) => forget(cache, path),
+        stats: () => cache.stats(),
+      }),
+    });
+  }
+  cores.set(client, { session, call, token: async (signal) => (await store.get(signal)).reveal(), cache });
   return client;
+}
+
+/** The cache keys of a secret path (every version), of its file, and of its own listing. */
+export const cacheKeys = {
+  secret: (encoded: string, query = "") => `secret:${encoded}${query}`,
+  list: (encodedFolder: string) => `list:${encodedFolder.replace(/\/?$/, "/")}`,
+  file: (encoded: string, query = "") => `file:${encoded}${query}`,
+};
+
+/** Forgets a path: its secret (every version), its file, its listing, and its folders' listings. */
+export function forget(cache: SecretCache, path: string): void {
+  const encoded = encodeSecretPath(path, { folder: true }).replace(/\/$/, "");
+  cache.delete(cacheKeys.secret(encoded));
+  cache.deletePrefix(cacheKeys.secret(encoded, "?"));
+  cache.delete(cacheKeys.file(encoded));
+  cache.deletePrefix(cacheKeys.file(encoded, "?"));
+  cache.delete(cacheKeys.list(encoded));
+  const segments = encoded.split("/");
+  for (let i = 1; i < segments.length; i++) cache.delete(cacheKeys.list(segments.slice(0, i).join("/")));
 }

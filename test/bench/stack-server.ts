@@ -10,6 +10,8 @@ import { startLocalStack } from "../../src/testing/mod.ts";
 
 const stack = await startLocalStack();
 const defaults = stack.defaults!;
+// Ten more secrets the app role may read, for the cache benchmark.
+for (let i = 0; i < 10; i++) stack.seed.secret(`app/demo/bench-${i}`, { value: `secret number ${i}` });
 const credentials = stack.seed.roleCredentials(defaults.roles.app.arn);
 // A token for baselines that call Cerberus without a library, obtained here (in memory).
 let token = "";
