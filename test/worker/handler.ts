@@ -31,6 +31,9 @@ export interface Library {
   detectRuntime?: () => RuntimeEnvironment;
 }
 
+/** The caching client of this isolate (the `/cached` route). */
+let isolateClient: CerberusClient | undefined;
+
 /** Builds the Worker's `fetch` handler on a library entry. */
 export function worker(lib: Library): { fetch(request: Request, env: WorkerEnv): Promise<Response> } {
   return {
@@ -51,7 +54,9 @@ export function worker(lib: Library): { fetch(request: Request, env: WorkerEnv):
           return Response.json({ error: String(error) });
         }
       }
-      const client = lib.createClient({
+      // /cached: one caching client per isolate, kept at module scope across requests.
+      const cached = url.pathname === "/cached";
+      const options: CerberusClientOptions = {
         url: env.CERBERUS_URL,
         auth: lib.kmsAuth({
           version: 2,
@@ -64,11 +69,15 @@ export function worker(lib: Library): { fetch(request: Request, env: WorkerEnv):
             ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
           },
         }),
-      });
+      };
+      const client = cached
+        ? (isolateClient ??= lib.createClient({ ...options, cache: true }))
+        : lib.createClient(options);
       try {
         const data = await lib.readSecret(client, env.SECRET_PATH);
         const me = await client.whoami();
-        return Response.json({ ok: true, ...facts, data, principal: me.principal, method: me.method });
+        const cache = client.cache?.stats();
+        return Response.json({ ok: true, ...facts, data, principal: me.principal, method: me.method, cache });
       } catch (error) {
         const e = error as { name?: string; code?: string; message?: string };
         return Response.json({ ok: false, ...facts, error: { name: e.name, code: e.code, message: e.message } }, {

@@ -133,6 +133,7 @@ interface SecretAnswer {
   principal?: string;
   method?: string;
   error?: { name?: string; code?: string; message?: string };
+  cache?: { misses: number; hits: number };
 }
 
 describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 }, () => {
@@ -238,6 +239,16 @@ describe("Workers (workerd via miniflare, loopback only)", { timeout: 180_000 },
     assert.equal(body.data?.greeting, "hello from the local stack");
     assert.equal(body.principal, stack.defaults!.roles.app.arn);
     assert.equal(body.method, "kms");
+  });
+
+  it("a caching client at module scope lives as long as the isolate: the second request reads from memory", async () => {
+    const first = await call("core", "/cached");
+    assert.equal(first.status, 200, JSON.stringify(first.body.error));
+    const second = await call("core", "/cached");
+    assert.deepEqual(second.body.data, stack.defaults!.secret);
+    const stats = second.body.cache!;
+    assert.equal(stats.misses, 1, "one read reached Cerberus");
+    assert.ok(stats.hits >= 1, `hits ${stats.hits}`);
   });
 
   it("loads mod.ts in workerd and detects the edge runtime", async () => {
