@@ -7,7 +7,6 @@
  */
 import { deleteFile, listFiles, readFile, writeFile } from "../api/files.ts";
 import {
-  categoryId,
   createSdb,
   deleteSdb,
   getSdb,
@@ -32,7 +31,7 @@ import {
 } from "../api/secrets.ts";
 import { listVersions } from "../api/versions.ts";
 import type { CerberusClient } from "../client/client.ts";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { isRecord, kindOf, parseJson } from "../internal/decode.ts";
 import { type OptionValues, shown, UsageError } from "./args.ts";
 import { formatSecret, secretEnv, type SecretFormat } from "./format.ts";
@@ -290,7 +289,10 @@ async function categoryNamed(ctx: ActionContext, name: string): Promise<string> 
   const found = (await listCategories(ctx.client, { signal: ctx.signal })).find((c) =>
     c.id === name || c.path.toLowerCase().replace(/^\/|\/$/g, "") === wanted || c.displayName.toLowerCase() === wanted
   );
-  return found?.id ?? await categoryId(ctx.client, name, { signal: ctx.signal });
+  if (!found) {
+    throw new NotFoundError(`no category with id, path or name ${shown(name)}`, { step: "response", status: 404 });
+  }
+  return found.id;
 }
 
 /** `--iam ARN,ROLE` and `--group NAME,ROLE` as permissions, role names turned into ids. */

@@ -45,7 +45,7 @@ export type ClientFactory = (options: CerberusClientOptions, env: EnvLookup) => 
 
 /** Options of {@link run}. */
 export interface RunOptions {
-  /** Client factory; default `createCerberusClient` from `mod.ts` (runtime detected). */
+  /** Client factory (`main.ts` passes `createCerberusClient` on the detected runtime); commands that call Cerberus need it. */
   createClient?: ClientFactory;
   /** Files, processes and the terminal; without it the commands that need them fail. */
   system?: CliSystem;

@@ -7,6 +7,7 @@
  */
 import process from "node:process";
 import { AbortedError, InvalidInputError } from "../errors.ts";
+import { sanitize } from "../internal/text.ts";
 import type { CliSystem } from "./actions.ts";
 
 /** A system for this process; `env` is how the editor and the command's environment are found. */
@@ -49,21 +50,12 @@ function fileError(error: unknown, path: string, verb: string): InvalidInputErro
     : code === "EACCES"
     ? "permission denied"
     : String(code ?? "failed");
-  return new InvalidInputError(`cannot ${verb} ${path.slice(0, 200)}: ${reason}`, { field: "file" });
+  return new InvalidInputError(`cannot ${verb} ${sanitize(path, 200)}: ${reason}`, { field: "file" });
 }
 
 async function readStdin(): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of process.stdin) {
-    parts.push(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  const { buffer } = await import("node:stream/consumers");
+  return new Uint8Array(await buffer(process.stdin));
 }
 
 /**
