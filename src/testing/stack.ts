@@ -52,6 +52,8 @@ export interface LocalStackOptions {
    * ignoring its endpoint configuration fails loudly).
    */
   routeAwsHostnames?: boolean;
+  /** How many requests the request log keeps (default 1000); benchmarks that count every request raise it. */
+  requestLogCapacity?: number;
 }
 
 /** Base URLs of the services. */
@@ -162,7 +164,7 @@ export function buildLocalStack(options: LocalStackOptions, urls: ServiceUrls, c
     credentialTtlMs: 6 * 3_600_000,
   };
   const faults = new FaultInjector(options.clock);
-  const requests = new RequestLog();
+  const requests = new RequestLog(options.requestLogCapacity);
   const handlers = {} as Record<ServiceName, FetchHandler>;
   const decorate = (service: ServiceName, raw: FetchHandler): FetchHandler => {
     const time = clock.serviceTime(service);

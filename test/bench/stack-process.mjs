@@ -8,31 +8,67 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 
 /**
+ * @typedef {object} LoggedRequest
+ * @property {string} service `cerberus`, `kms`, `sts`, `imds`, …
+ * @property {string} method the HTTP method
+ * @property {string} path the URL path, without the query
+ * @property {number} status the answer's status (0 when the call failed)
+ * @property {number} at server time of the request, ms since the epoch
+ */
+
+/**
  * @typedef {object} StackProcess
  * @property {Record<string, string>} env the stack's environment for a client
  * @property {string} secretPath the seeded secret
  * @property {string} principalArn the app role
  * @property {{ accessKeyId: string, secretAccessKey: string, sessionToken?: string }} credentials the app role's credentials
  * @property {string} token a valid token, for baselines that call Cerberus without a library
+ * @property {() => Promise<LoggedRequest[]>} takeLog the requests answered since the last call
  * @property {() => Promise<void>} stop ends the process
  */
 
-/** @returns {Promise<StackProcess>} the running stack process. */
-export async function startStackProcess() {
+/**
+ * @param {{ iamTokenTtlSeconds?: number }} [options] the lease of IAM tokens (default 3600 s)
+ * @returns {Promise<StackProcess>} the running stack process.
+ */
+export async function startStackProcess(options = {}) {
   const script = fileURLToPath(new URL("./stack-server.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["pipe", "pipe", "inherit"] });
-  let text = "";
+  const args = ["--import", "tsx", script];
+  if (options.iamTokenTtlSeconds !== undefined) args.push(`--iam-ttl=${options.iamTokenTtlSeconds}`);
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
   child.stdout.setEncoding("utf8");
-  while (!text.includes("\n")) {
-    const [chunk] = await once(child.stdout, "data");
-    text += chunk;
-  }
-  const info = JSON.parse(text.slice(0, text.indexOf("\n")));
+  let buffered = "";
+  const lines = [];
+  const waiting = [];
+  child.stdout.on("data", (chunk) => {
+    buffered += chunk;
+    for (let end = buffered.indexOf("\n"); end !== -1; end = buffered.indexOf("\n")) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      const next = waiting.shift();
+      if (next) next(line);
+      else lines.push(line);
+    }
+  });
+  const exited = once(child, "exit").then(() => {
+    for (const next of waiting.splice(0)) next(undefined);
+  });
+  const nextLine = () =>
+    lines.length ? Promise.resolve(lines.shift()) : new Promise((resolve) => waiting.push(resolve));
+  const first = await nextLine();
+  if (first === undefined) throw new Error("the stack process exited before it started");
+  const info = JSON.parse(first);
   return {
     ...info,
+    async takeLog() {
+      child.stdin.write("log\n");
+      const line = await nextLine();
+      if (line === undefined) throw new Error("the stack process has exited");
+      return JSON.parse(line);
+    },
     async stop() {
       child.stdin.end();
-      if (child.exitCode === null) await once(child, "exit");
+      if (child.exitCode === null && child.signalCode === null) await exited;
     },
   };
 }

@@ -3,12 +3,23 @@
  * `env`, the seeded secret path, the app role's ARN and credentials and a valid token, then
  * serves until stdin closes (so it never outlives the benchmark that started it).
  *
- *   node --import tsx test/bench/stack-server.ts
+ * While it serves, it answers one command per stdin line with one JSON line on stdout:
+ * - `log`: the requests answered since the last `log` (service, method, path, status, server
+ *   time in ms), and forgets them;
+ * - `ping`: `{}`.
+ *
+ * Options: `--iam-ttl=SECONDS` (the lease of an IAM token, default 3600), for benchmarks that
+ * need token refreshes within seconds.
+ *
+ *   node --import tsx test/bench/stack-server.ts [--iam-ttl=SECONDS]
  */
 import { createCerberusClient, kmsAuth, readSecret } from "../../src/core.ts";
 import { startLocalStack } from "../../src/testing/mod.ts";
 
-const stack = await startLocalStack();
+const ttlArg = process.argv.find((a) => a.startsWith("--iam-ttl="));
+const iamTokenTtlSeconds = ttlArg ? Number(ttlArg.slice("--iam-ttl=".length)) : 3600;
+
+const stack = await startLocalStack({ cerberus: { iamTokenTtlSeconds }, requestLogCapacity: 2_000_000 });
 const defaults = stack.defaults!;
 // Ten more secrets the app role may read, for the cache benchmark.
 for (let i = 0; i < 10; i++) stack.seed.secret(`app/demo/bench-${i}`, { value: `secret number ${i}` });
@@ -31,6 +42,7 @@ await readSecret(
   }),
   defaults.secretPath,
 );
+stack.requests.clear();
 process.stdout.write(
   `${
     JSON.stringify({
@@ -46,6 +58,29 @@ process.stdout.write(
     })
   }\n`,
 );
-process.stdin.resume();
-process.stdin.on("end", () => void stack.close().then(() => process.exit(0)));
-process.stdin.on("close", () => void stack.close().then(() => process.exit(0)));
+
+let pending = "";
+const stop = () => void stack.close().then(() => process.exit(0));
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk: string) => {
+  pending += chunk;
+  for (let end = pending.indexOf("\n"); end !== -1; end = pending.indexOf("\n")) {
+    const command = pending.slice(0, end).trim();
+    pending = pending.slice(end + 1);
+    if (command === "log") {
+      const entries = stack.requests.entries().map(({ service, method, path, status, at }) => ({
+        service,
+        method,
+        path,
+        status,
+        at,
+      }));
+      stack.requests.clear();
+      process.stdout.write(`${JSON.stringify(entries)}\n`);
+    } else {
+      process.stdout.write(`${JSON.stringify(command === "ping" ? {} : { error: `unknown command ${command}` })}\n`);
+    }
+  }
+});
+process.stdin.on("end", stop);
+process.stdin.on("close", stop);
