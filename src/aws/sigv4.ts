@@ -37,18 +37,20 @@ export function amzDate(ms: number): string {
 /** Signs a POST and returns every header to send, `Authorization` and `X-Amz-Date` included. */
 export async function signPost(input: SignInput): Promise<Record<string, string>> {
   try {
-    const signed = await new AwsV4Signer({
-      method: "POST",
-      url: input.url,
-      headers: input.headers,
-      body: input.body,
-      accessKeyId: input.credentials.accessKeyId,
-      secretAccessKey: input.credentials.secretAccessKey,
-      sessionToken: input.credentials.sessionToken,
-      service: input.service,
-      region: input.region,
-      datetime: amzDate(input.time),
-    }).sign();
+    const signed = await withPlainHeaders(() =>
+      new AwsV4Signer({
+        method: "POST",
+        url: input.url,
+        headers: input.headers,
+        body: input.body,
+        accessKeyId: input.credentials.accessKeyId,
+        secretAccessKey: input.credentials.secretAccessKey,
+        sessionToken: input.credentials.sessionToken,
+        service: input.service,
+        region: input.region,
+        datetime: amzDate(input.time),
+      })
+    ).sign();
     const headers: Record<string, string> = {};
     signed.headers.forEach((value, name) => {
       headers[name] = value;
@@ -60,5 +62,88 @@ export async function signPost(input: SignInput): Promise<Record<string, string>
       step: input.step,
       cause: foreignCause(error),
     });
+  }
+}
+
+/**
+ * Runs `build` (synchronous: the signer's constructor, the only place aws4fetch makes its
+ * `Headers`) with {@link PlainHeaders} as the global `Headers` when the runtime has not made its
+ * own yet. On Node the first touch of the global `Headers` loads the whole built-in fetch library
+ * (about 40 ms of a cold start), of which signing needs nothing; Bun and Workers have `Headers`
+ * ready and keep it. The global is put back before `build` returns, exactly as it was.
+ */
+export function withPlainHeaders<T>(build: () => T): T {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, "Headers");
+  // A lazy getter not called yet (Node, Deno); a value, or a property that cannot be redefined, stays.
+  if (!descriptor?.get || !descriptor.configurable) return build();
+  Object.defineProperty(globalThis, "Headers", { value: PlainHeaders, configurable: true, writable: true });
+  try {
+    return build();
+  } finally {
+    Object.defineProperty(globalThis, "Headers", descriptor);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// The HTTP whitespace `Headers` strips from both ends of a value.
+const EDGES = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/**
+ * The part of `Headers` aws4fetch's signer uses, over a plain map: names are case-insensitive and
+ * listed in lower case, values are trimmed, and a name or value `Headers` would refuse is refused
+ * with a `TypeError`, so a signature is byte for byte what it is with the runtime's `Headers`.
+ */
+export class PlainHeaders {
+  readonly #map = new Map<string, string>();
+
+  /** @param init a record of headers (a repeated name in another case is joined with ", "). */
+  constructor(init: Record<string, string> = {}) {
+    for (const [name, value] of Object.entries(init)) {
+      const key = PlainHeaders.#name(name);
+      const clean = PlainHeaders.#value(value);
+      const existing = this.#map.get(key);
+      this.#map.set(key, existing === undefined ? clean : `${existing}, ${clean}`);
+    }
+  }
+
+  static #name(name: string): string {
+    if (!TOKEN.test(name)) throw new TypeError("invalid header name");
+    return name.toLowerCase();
+  }
+
+  static #value(value: unknown): string {
+    const text = String(value).replace(EDGES, "");
+    if (/[\0\r\n]|[^\0-\xff]/.test(text)) throw new TypeError("invalid header value");
+    return text;
+  }
+
+  /** The value, or `null`. */
+  get(name: string): string | null {
+    return this.#map.get(PlainHeaders.#name(name)) ?? null;
+  }
+
+  /** Replaces the value. */
+  set(name: string, value: string): void {
+    this.#map.set(PlainHeaders.#name(name), PlainHeaders.#value(value));
+  }
+
+  /** Whether the header is present. */
+  has(name: string): boolean {
+    return this.#map.has(PlainHeaders.#name(name));
+  }
+
+  /** Removes the header. */
+  delete(name: string): void {
+    this.#map.delete(PlainHeaders.#name(name));
+  }
+
+  /** The names, lower case, sorted as `Headers` lists them. */
+  keys(): IterableIterator<string> {
+    return [...this.#map.keys()].sort()[Symbol.iterator]();
+  }
+
+  /** Calls `callback(value, name)` for each header, in `keys()` order. */
+  forEach(callback: (value: string, name: string) => void): void {
+    for (const name of this.keys()) callback(this.#map.get(name)!, name);
   }
 }

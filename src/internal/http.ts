@@ -8,6 +8,7 @@
 import type { Clock } from "../clock.ts";
 import { AbortedError, CerberusEdgeError, PayloadError, type Step, TransportError } from "../errors.ts";
 import type { HttpTransport, TransportInit, TransportResponse } from "../transport.ts";
+import { AbortHandleController, takesAbortHandle } from "./abort-handle.ts";
 import { foreignCause } from "./failure.ts";
 import { sanitize } from "./text.ts";
 
@@ -72,7 +73,7 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
   // promise and each listener on an AbortSignal costs (Node's EventTarget most of all). Nothing
   // listens on the request's own signal here: the timer and the caller's abort stop it directly.
   return new Promise<Answer>((resolve, reject) => {
-    const controller = new AbortController();
+    const controller = takesAbortHandle(http.transport) ? new AbortHandleController() : new AbortController();
     let settled = false;
     let timedOut = false;
     let chunks: Chunks | undefined;
@@ -107,7 +108,8 @@ export function send(http: HttpContext, url: string, parts: RequestParts, option
     const init: TransportInit = {
       method: parts.method,
       headers: parts.headers,
-      signal: controller.signal,
+      // An AbortHandle only reaches a transport that asked for one (see abort-handle.ts).
+      signal: controller.signal as AbortSignal,
       redirect: "manual",
     };
     if (parts.body !== undefined) init.body = parts.body;

@@ -12,7 +12,8 @@
 import type * as NodeFs from "node:fs";
 import type * as NodeHttp from "node:http";
 import { CerberusEdgeError, PayloadError } from "../errors.ts";
-import type { HttpTransport, TransportResponse } from "../transport.ts";
+import type { HttpTransport, TransportInit, TransportResponse } from "../transport.ts";
+import { TAKES_ABORT_HANDLE } from "../internal/abort-handle.ts";
 import { awsHost } from "../aws/host.ts";
 import type { RuntimeEnvironment } from "./types.ts";
 
@@ -51,7 +52,7 @@ const NO_BODY = new Set([204, 205, 304]);
  */
 export function createNodeTransport(): HttpTransport {
   const agents = new Map<typeof NodeHttp, NodeHttp.Agent>();
-  return (url, init) =>
+  const transport: HttpTransport = (url, init) =>
     new Promise<TransportResponse>((resolve, reject) => {
       // Parsed as fetch parses it (dot segments resolved, unsafe characters escaped).
       const target = new URL(url);
@@ -114,6 +115,7 @@ export function createNodeTransport(): HttpTransport {
       };
       send(true);
     });
+  return Object.assign(transport, { [TAKES_ABORT_HANDLE]: true });
 }
 
 /** A header's value from Node's flat `[name, value, …]` list; repeated headers joined as fetch does. */
@@ -196,7 +198,9 @@ export function nodeRuntime(): RuntimeEnvironment {
     name: "node",
     env: (name) => (globalThis as unknown as { process: NodeProcess }).process.env[name],
     readTextFile: (path) => builtin<typeof NodeFs>("node:fs").promises.readFile(path, "utf8"),
-    transport: (url, init) => (shared ??= createNodeTransport())(url, init),
+    transport: Object.assign((url: string, init: TransportInit) => (shared ??= createNodeTransport())(url, init), {
+      [TAKES_ABORT_HANDLE]: true,
+    }),
     aws: awsHost,
   };
 }

@@ -14,6 +14,7 @@ import { gzipSync } from "node:zlib";
 import { awsHost } from "../../src/aws/host.ts";
 import { AbortedError, CerberusEdgeError, PayloadError, TransportError } from "../../src/errors.ts";
 import { send } from "../../src/internal/http.ts";
+import { AbortHandleController, takesAbortHandle } from "../../src/internal/abort-handle.ts";
 import { createNodeTransport, nodeRuntime } from "../../src/runtime/node.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import type { TransportInit, TransportResponse } from "../../src/transport.ts";
@@ -363,6 +364,20 @@ describe("node transport on loopback", () => {
     controller.abort(new Error("caller gave up"));
     const error = (await pending) as Error;
     assert.ok(error.name === "AbortError" || error.message === "caller gave up", String(error));
+    await closed.promise;
+  });
+
+  it("takes the library's abort handle (send() gives it one): an abort while waiting closes the connection", async () => {
+    assert.equal(takesAbortHandle(createNodeTransport()), true);
+    assert.equal(takesAbortHandle(nodeRuntime().transport), true);
+    expectStalled();
+    const controller = new AbortHandleController();
+    const pending = rejection(
+      createNodeTransport()(`${server.url}/hang`, init({ signal: controller.signal as AbortSignal })),
+    );
+    await arrived.promise;
+    controller.abort();
+    assert.equal(((await pending) as Error).name, "AbortError");
     await closed.promise;
   });
 
