@@ -10,7 +10,8 @@
  *   node test/run.mjs bun -- test/runtime.test.ts   # only some files
  *   node test/run.mjs all             # tests + checks (what .ci/run does, after a build)
  *
- * Checks (`typecheck`, `fmt`, `lint`, `publint`, `attw`, `size`, `pack`; the last four need `npm run build`)
+ * Checks (`typecheck`, `fmt`, `lint`, `publint`, `attw`, `size`, `pack`, `bench`; the last five need `npm run build`;
+ * `bench` is `npm run bench -- --quick`, which fails only when a section cannot run, never on a figure)
  * count as one passed or one failed each, so a failing check shows in the closing line too.
  *
  * Counting: each runner's own summary. Node counts tests (`it`/`test`, not suites); Bun
@@ -29,7 +30,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
 const TESTS = ["node", "bun", "deno", "worker"];
-const CHECKS = ["typecheck", "fmt", "lint", "publint", "attw", "size", "pack"];
+const CHECKS = ["typecheck", "fmt", "lint", "publint", "attw", "size", "pack", "bench"];
 const ALL = [...TESTS, ...CHECKS];
 
 const args = process.argv.slice(2);
@@ -185,6 +186,8 @@ const plans = {
   size: () => check(bin("size-limit"), []),
   // the packed tarball installed with production deps only, used on Node, Bun and Deno
   pack: () => check(process.execPath, [join(root, ".ci", "pack-smoke.mjs")]),
+  // every benchmark section, a few rounds each: they keep working; figures are never judged here
+  bench: () => check(process.execPath, [join(root, "test", "bench", "run.mjs"), "--quick"]),
 };
 
 const results = [];

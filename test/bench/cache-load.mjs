@@ -1,67 +1,99 @@
 /**
- * The cache under load, side by side: 10,000 reads of 10 paths by 100 concurrent callers through
- * one client (the built package, KMS auth with a warm token), with `cache: true` and without.
- * Prints, for each, the requests that reached Cerberus (counted by the client's transport) and
- * the p50/p99 latency of a read, against the local stack in a process of its own on 127.0.0.1.
+ * The cache under load, side by side: 10,000 reads (quick: 1,000) of 10 paths by 100 concurrent
+ * callers through one client (the built package, KMS auth with a warm token), without a cache
+ * and with `cache: true`. For each: the reads that reached Cerberus (the `GET /v1/secret/…`
+ * requests in the stack's request log, which logs every request as it arrives), the p50 and p99
+ * latency of a read, and reads per second, against the local stack in a process of its own on
+ * 127.0.0.1. Each client first makes 500 reads (quick: 200; the cache emptied after them), so
+ * that connections are open and both processes' code is warm.
  *
- *   npm run build && node test/bench/cache-load.mjs [reads=10000] [callers=100]
+ *   npm run build && node test/bench/cache-load.mjs [--quick]
  */
 import { createCerberusClient, kmsAuth, readSecret } from "cerberus-edge";
+import { pairedRows, quantile, runStandalone } from "./lib.mjs";
 import { startStackProcess } from "./stack-process.mjs";
 
-const reads = Number(process.argv[2] ?? 10_000);
-const callers = Number(process.argv[3] ?? 100);
-const paths = Array.from({ length: 10 }, (_, i) => `app/demo/bench-${i}`);
+const CALLERS = 100;
+const PATHS = Array.from({ length: 10 }, (_, i) => `app/demo/bench-${i}`);
 
-const stack = await startStackProcess();
-try {
-  const results = {};
-  for (const [name, cache] of [["without cache", undefined], ["cache: true", true]]) {
-    let requests = 0;
-    const client = createCerberusClient({
-      url: stack.env.CERBERUS_URL,
-      auth: kmsAuth(),
-      env: { ...stack.env },
-      cache,
-      transport: (url, init) => {
-        if (url.includes("/v1/secret/")) requests++;
-        return fetch(url, init);
-      },
-    });
-    await readSecret(client, stack.secretPath); // authenticate first: the figures are reads only
-    client.cache?.clear();
-    requests = 0;
+/**
+ * @param {import("./stack-process.mjs").StackProcess} stack
+ * @param {boolean} cache
+ * @param {number} reads
+ * @param {number} warmUp uncached reads first
+ */
+async function load(stack, cache, reads, warmUp) {
+  const client = createCerberusClient({
+    url: stack.env.CERBERUS_URL,
+    auth: kmsAuth(),
+    env: { ...stack.env },
+    cache: cache || undefined,
+  });
+  /** `count` reads by the callers; returns their latencies and the wall time. */
+  const run = async (count) => {
     const latencies = [];
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: callers }, async () => {
-      while (next < reads) {
-        const path = paths[next++ % paths.length];
+    await Promise.all(Array.from({ length: CALLERS }, async () => {
+      while (next < count) {
+        const path = PATHS[next++ % PATHS.length];
         const t = performance.now();
         const data = await readSecret(client, path);
         latencies.push(performance.now() - t);
         if (!data.value?.startsWith("secret number")) throw new Error(`bad read of ${path}`);
       }
     }));
-    const wall = performance.now() - started;
-    latencies.sort((a, b) => a - b);
-    const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-    results[name] = { requests, p50: at(0.5), p99: at(0.99), wall };
-    console.log(
-      `${name.padEnd(14)} ${String(requests).padStart(6)} requests to Cerberus, read p50 ${
-        at(0.5).toFixed(2)
-      } ms, p99 ${at(0.99).toFixed(2)} ms, ${(reads / wall * 1000).toFixed(0)} reads/s`,
-    );
-  }
-  const off = results["without cache"];
-  const on = results["cache: true"];
-  console.log(
-    `ratio (cache / none): requests ${(on.requests / off.requests).toFixed(4)}, p50 ${
-      (on.p50 / off.p50).toFixed(3)
-    }, p99 ${
-      (on.p99 / off.p99).toFixed(3)
-    }  [${reads} reads of ${paths.length} paths by ${callers} callers, Node ${process.version}]`,
-  );
-} finally {
-  await stack.stop();
+    return { latencies, wall: performance.now() - started };
+  };
+  // Warm-up: authenticate, open the callers' connections, warm both processes' code. The figures
+  // are reads only, from an empty cache.
+  await readSecret(client, stack.secretPath);
+  await run(warmUp);
+  client.cache?.clear();
+  await stack.takeLog();
+  const { latencies, wall } = await run(reads);
+  const log = await stack.takeLog();
+  return {
+    requests: log.filter((e) => e.service === "cerberus" && e.method === "GET" && e.path.startsWith("/v1/secret/"))
+      .length,
+    otherRequests: log.filter((e) => !(e.service === "cerberus" && e.path.startsWith("/v1/secret/"))).length,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    readsPerSecond: reads / wall * 1000,
+    wallMs: wall,
+  };
 }
+
+/** @param {{ quick: boolean }} options @returns {Promise<import("./lib.mjs").Section>} */
+export async function measure({ quick }) {
+  const reads = quick ? 1_000 : 10_000;
+  const warmUp = quick ? 200 : 500;
+  const stack = await startStackProcess();
+  try {
+    const off = await load(stack, false, reads, warmUp);
+    const on = await load(stack, true, reads, warmUp);
+    const against = "without cache";
+    /** @type {import("./lib.mjs").Row[]} */
+    const rows = [
+      ...pairedRows("requests to Cerberus", "requests", ["cache: true", on.requests], [against, off.requests]),
+      ...pairedRows("read p50", "ms", ["cache: true", on.p50], [against, off.p50]),
+      ...pairedRows("read p99", "ms", ["cache: true", on.p99], [against, off.p99]),
+      ...pairedRows("reads/s", "reads/s", ["cache: true", on.readsPerSecond], [against, off.readsPerSecond]),
+    ];
+    return {
+      id: "cache",
+      title: "Cache under load: cache: true against no cache",
+      command: `npm run build && node test/bench/cache-load.mjs${quick ? " --quick" : ""}`,
+      rows,
+      notes: [
+        `${reads} reads of ${PATHS.length} paths by ${CALLERS} concurrent callers through one client, after ${warmUp} warm-up reads, cache emptied; Node ${process.version}`,
+        `requests counted in the stack's log (GET /v1/secret/…); other requests meanwhile: ${off.otherRequests} without cache, ${on.otherRequests} with`,
+      ],
+      data: { reads, callers: CALLERS, paths: PATHS.length, without: off, cache: on },
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+await runStandalone(import.meta.url, measure);

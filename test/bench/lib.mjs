@@ -52,8 +52,9 @@ export const quantile = (xs, q) => {
 };
 
 /**
- * Runs `once(name)` for every name, `rounds` times, the order rotated each round (after one
- * untimed warm-up call of each), and returns every name's figures.
+ * Runs `once(name)` for every name, `rounds` times, the order rotated each round and reversed
+ * every other round, so that no name always follows the same one (after one untimed warm-up call
+ * of each), and returns every name's figures.
  *
  * @template {string} N
  * @param {N[]} names
@@ -65,10 +66,9 @@ export async function interleave(names, rounds, once) {
   const figures = Object.fromEntries(names.map((name) => [name, []]));
   for (const name of names) await once(name);
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < names.length; i++) {
-      const name = names[(i + round) % names.length];
-      figures[name].push(await once(name));
-    }
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    if (round % 2 === 1) order.reverse();
+    for (const name of order) figures[name].push(await once(name));
   }
   return figures;
 }
@@ -85,7 +85,8 @@ export async function interleave(names, rounds, once) {
 export function timeProcess(command, args, options = {}) {
   const start = process.hrtime.bigint();
   const result = spawnSync(command, args, {
-    env: options.env ?? { PATH: process.env.PATH ?? "" },
+    // HOME too: without it Bun has no transpiler cache and Deno no cache folder.
+    env: options.env ?? { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
     cwd: options.cwd ?? root,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
@@ -127,7 +128,24 @@ export function timedRow(name, figures, options = {}) {
   return row;
 }
 
-const fixed = (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+/**
+ * Two rows for one figure measured two ways: `"<name>, <onLabel>"` with its ratio against
+ * `"<name>, <offLabel>"`, then that one.
+ *
+ * @param {string} name
+ * @param {string} unit
+ * @param {[string, number]} on the label and figure the ratio is taken of
+ * @param {[string, number]} off the label and figure it is taken against
+ * @returns {Row[]}
+ */
+export function pairedRows(name, unit, [onLabel, on], [offLabel, off]) {
+  return [
+    { name: `${name}, ${onLabel}`, unit, value: on, ratio: off === 0 ? 0 : on / off, against: offLabel },
+    { name: `${name}, ${offLabel}`, unit, value: off },
+  ];
+}
+
+const fixed = (n) => Number.isInteger(n) || n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 
 /** @param {Section} section @returns {string} the section as a text table. */
 export function formatSection(section) {

@@ -72,3 +72,15 @@ export async function startStackProcess(options = {}) {
     },
   };
 }
+
+/**
+ * @param {StackProcess} stack
+ * @returns {Record<string, string>} the app role's keys as the `AWS_*` variables a child process reads
+ */
+export function awsKeyEnv(stack) {
+  return {
+    AWS_ACCESS_KEY_ID: stack.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: stack.credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: stack.credentials.sessionToken ?? "",
+  };
+}
