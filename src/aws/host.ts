@@ -54,6 +54,14 @@ const imds = (
 ) => (context.state.imds ??= createInstanceMetadata(context.http, context.env, context.onEvent));
 const container = (context: AuthContext) => (context.state.container ??= containerCredentials(context.http, context));
 
+/**
+ * Whether {@link AwsHost.credentials} takes the host's credentials from instance metadata: no
+ * key variables and no web identity (the container endpoint is looked at before this is asked).
+ */
+function instanceIsTheSource(env: (name: string) => string | undefined): boolean {
+  return !env("AWS_ACCESS_KEY_ID") && !env("AWS_SECRET_ACCESS_KEY") && !hasWebIdentity(env);
+}
+
 /** The host as the AWS SDKs see it: the container endpoint when configured, else instance metadata. */
 export const awsHost: AwsHost = {
   async principals(context, withPaths) {
@@ -86,22 +94,30 @@ export const awsHost: AwsHost = {
       }];
     }
     const metadata = imds(context);
-    let profileArn: string;
-    let roleNames: string[];
+    const discover = () =>
+      Promise.all([metadata.instanceProfileArn(context.signal), metadata.roleNames(context.signal)]);
+    let found: [string, string[]] | undefined;
+    let failure: unknown;
     try {
-      [profileArn, roleNames] = await Promise.all([
-        metadata.instanceProfileArn(context.signal),
-        metadata.roleNames(context.signal),
-      ]);
+      found = await discover();
     } catch (error) {
       if (error instanceof InvalidInputError) throw error;
+      failure = error;
       // Not EC2 (no metadata service here): ask STS whom the host's credentials belong to.
       if (
         error instanceof TransportError ||
         (error instanceof AwsError && error.service === "imds" && error.status === undefined)
       ) {
         const credentials = await awsHost.credentials(context);
-        if (credentials) {
+        if (credentials && instanceIsTheSource(context.env)) {
+          // The instance's own credentials came through instance metadata, so this is EC2 and the
+          // discovery failed on a slow moment: STS would name the instance's first role, not the
+          // roles to try. Ask the metadata service once more.
+          found = await discover().catch((again: unknown) => {
+            failure = again;
+            return undefined;
+          });
+        } else if (credentials) {
           const principalArn = await callerPrincipal(context.http, context.env, credentials, context.signal);
           const [, , accountId = "", name = ""] = /^arn:[^:]+:(iam|sts)::(\d{12}):[^/]+\/(.+)$/.exec(principalArn) ??
             [];
@@ -114,13 +130,16 @@ export const awsHost: AwsHost = {
           }];
         }
       }
+    }
+    if (!found) {
       throw new AuthenticationError(
         `could not discover the instance's IAM roles from instance metadata (${
-          describeError(error)
+          describeError(failure)
         }); on a host that is not EC2 pass kmsAuth({ principalArn, credentials })`,
-        { cause: error },
+        { cause: failure },
       );
     }
+    const [profileArn, roleNames] = found;
     const [, partition, accountId = "", name = ""] = INSTANCE_PROFILE.exec(profileArn) ?? [];
     const profilePath = name.split("/").slice(0, -1).join("/");
     emit(context.onEvent, { type: "metadata.account", accountId, source: "iam-info" });

@@ -114,6 +114,49 @@ describe("awsHost on EC2", () => {
     assert.ok(error.cause instanceof AwsError);
   });
 
+  it("metadata that times out once on EC2 is asked again, never STS (which would name the instance's first role)", async () => {
+    const w = world();
+    w.stack.faults.inject("imds", { kind: "hang" }, { path: "/latest/meta-data/iam/info" });
+    const { context } = contextOf(w, { ...ec2(w), AWS_ENDPOINT_URL_STS: w.stack.sts });
+    const principals = await w.clock.settle(awsHost.principals(context, true), 1000);
+    assert.deepEqual(principals.map((p) => p.principalArn), [
+      arn("team-a/base-role"),
+      arn("base-role"),
+      arn("team-a/app-role"),
+      arn("app-role"),
+    ]);
+    assert.ok(principals.every((p) => !p.fromCaller));
+    assert.deepEqual(w.log("sts"), [], "no GetCallerIdentity");
+    assert.equal(w.log("imds").filter((line) => line.includes("/iam/info")).length, 2);
+  });
+
+  it("metadata that times out twice while the instance's credentials come through is an error naming the timeout", async () => {
+    const w = world();
+    w.stack.faults.inject("imds", { kind: "hang" }, { path: "/latest/meta-data/iam/info", times: 2 });
+    const { context } = contextOf(w, { ...ec2(w), AWS_ENDPOINT_URL_STS: w.stack.sts });
+    const error = await w.clock.settle(rejection(awsHost.principals(context, true)), 1000);
+    assert.ok(error instanceof AuthenticationError);
+    assert.match(error.message, /^could not discover the instance's IAM roles from instance metadata \(.*1000 ms.*\)/);
+    assert.deepEqual(w.log("sts"), [], "no GetCallerIdentity");
+  });
+
+  it("off EC2 with keys, a metadata service that does not answer sends the principal question to STS", async () => {
+    const w = world();
+    w.stack.faults.inject("imds", { kind: "hang" }, { times: 100 });
+    const keys = w.stack.seed.roleCredentials(arn("app-role"));
+    const { context } = contextOf(w, {
+      ...ec2(w),
+      AWS_ENDPOINT_URL_STS: w.stack.sts,
+      AWS_REGION: "us-west-2",
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      AWS_SESSION_TOKEN: keys.sessionToken,
+    });
+    const principals = await w.clock.settle(awsHost.principals(context, true), 1000);
+    assert.deepEqual(principals.map((p) => [p.principalArn, p.fromCaller]), [[arn("app-role"), true]]);
+    assert.equal(w.log("sts").length, 1);
+  });
+
   it("on EC2 with no keys, web identity or container, the host vends the instance role's credentials", async () => {
     const w = world();
     const credentials = await awsHost.credentials(contextOf(w, ec2(w)).context);

@@ -24,10 +24,10 @@
  * runs, ten clients a side, run both at once.)
  *
  * Reads that fail are counted in the notes, with the first error. On a busy machine, 50 clients
- * asking one metadata service at once can wait longer than the client's 1 s metadata timeout; the
- * client then takes the host for one without instance metadata, asks STS whose its credentials
- * are, and Cerberus refuses that role (AUTH_FAILED); the client authenticates again at its next
- * read.
+ * asking one metadata service at once can wait longer than the client's 1 s metadata timeout; a
+ * client whose discovery times out asks the metadata service once more (its own credentials came
+ * through it, so this is EC2), and fails that authentication only when the second try times out
+ * too; it authenticates again at its next read.
  *
  *   npm run build && node test/bench/fleet.mjs [--quick]
  */
