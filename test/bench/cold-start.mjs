@@ -50,7 +50,7 @@ const PHASES = {
 
 /** @param {{ quick: boolean }} options @returns {Promise<import("./lib.mjs").Section>} */
 export async function measure({ quick }) {
-  const rounds = quick ? 3 : 9;
+  const rounds = quick ? 3 : 15;
   const started = performance.now();
   const stack = await startStackProcess();
   const scratch = mkdtempSync(join(tmpdir(), "cerberus-edge-cold-"));
