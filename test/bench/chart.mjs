@@ -5,12 +5,12 @@
  */
 
 /** @typedef {import("./lib.mjs").Section} Section */
-/** @typedef {{ label: string, value: number, kind: "ours" | "official" | "floor" }} Bar */
+/** @typedef {{ label: string, value: number, kind: "ours" | "official" | "floor", ratio?: number }} Bar */
 
 const ROW = 26;
 const LABEL = 300;
-const BAR = 360;
-const WIDTH = LABEL + BAR + 110;
+const BAR = 330;
+const WIDTH = LABEL + BAR + 190;
 const COLOURS = { ours: "#2f7d4f", official: "#8a8f98", floor: "#c9ccd1" };
 
 const escape = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -32,7 +32,9 @@ function panel(title, bars, unit, top) {
     parts.push(
       `<text x="${LABEL - 8}" y="${y + 15}" text-anchor="end">${escape(bar.label)}</text>`,
       `<rect x="${LABEL}" y="${y + 3}" width="${width.toFixed(1)}" height="${ROW - 8}" fill="${COLOURS[bar.kind]}"/>`,
-      `<text x="${LABEL + width + 6}" y="${y + 15}">${shown} ${escape(unit)}</text>`,
+      `<text x="${(LABEL + width + 6).toFixed(1)}" y="${y + 15}">${shown} ${escape(unit)}${
+        bar.kind === "ours" && bar.ratio !== undefined ? ` (${bar.ratio.toFixed(2)}× official)` : ""
+      }</text>`,
     );
   });
   return { svg: parts.join("\n"), height: 40 + bars.length * ROW };
@@ -49,7 +51,9 @@ function pick(section, picks) {
   if (!section) return [];
   return picks.flatMap(([name, label, kind]) => {
     const row = section.rows.find((r) => r.name === name);
-    return row ? [{ label, value: row.value, kind }] : [];
+    return row
+      ? [{ label, value: row.value, kind, ratio: row.against?.startsWith("official") ? row.ratio : undefined }]
+      : [];
   });
 }
 

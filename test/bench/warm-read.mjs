@@ -18,7 +18,7 @@
  * baseline within the round, both measured moments apart, so that a machine slowing down for a
  * while slows both. The client process's CPU time per read is in the notes.
  *
- *   npm run build && node test/bench/warm-read.mjs [--quick] [rounds=31] [readsPerRound=100]
+ *   npm run build && node test/bench/warm-read.mjs [--quick] [rounds=41] [readsPerRound=100]
  */
 import { fileURLToPath } from "node:url";
 import { median, root, runStandalone, runtimes, timedRow, timeProcess } from "./lib.mjs";
@@ -35,9 +35,10 @@ export async function measure({ quick }) {
   // Numbers on the command line only when run on its own (not from run.mjs).
   const standalone = process.argv[1] === fileURLToPath(import.meta.url);
   const numbers = standalone ? process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number) : [];
-  const rounds = numbers[0] ?? (quick ? 5 : 31);
+  const rounds = numbers[0] ?? (quick ? 5 : 41);
   const perRound = numbers[1] ?? (quick ? 40 : 100);
-  const warmup = quick ? 100 : 300;
+  // The stack process is still warming up (its JIT) over its first few thousand requests.
+  const warmup = quick ? 100 : 2000;
   const stack = await startStackProcess();
   /** @type {Record<string, Record<string, any>>} runtime → baseline → the child's figures */
   const results = { node: {}, bun: {} };
