@@ -5,6 +5,9 @@
  * - Node, ESM: `node probe-import.mjs` (`import("cerberus-edge")`, i.e. dist/mod.js) against
  *   `node probe-empty.mjs` (an empty ESM file: the ESM entry costs the same in both);
  * - Node, CJS: `node -e 'require("cerberus-edge")'` (dist/mod.cjs) against `node -e 0`;
+ * - Node, the single file (dist/cerberus-edge.vendor.mjs: the same code with its dependencies
+ *   bundled in), imported from `node --input-type=module -e`: what resolving and loading the
+ *   three dependencies as packages costs;
  * - the official client: `node -e 'require("cerberus-node-client")'` against `node -e 0`;
  * - Bun and Deno (`deno run -A`): `probe-import.mjs` against `probe-empty.mjs`.
  *
@@ -23,12 +26,23 @@ const timedRequire = (id) =>
     JSON.stringify(id)
   }); const ms = Number(process.hrtime.bigint() - t) / 1e6; process.stdout.write(String(ms));`;
 
+const timedImport = (path) =>
+  `const t = process.hrtime.bigint(); await import(${
+    JSON.stringify(path)
+  }); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
+
 /** name → [binary, arguments, the empty process it is measured against (none: it is one)] */
 const runs = {
   "node -e 0": [runtimes.node, ["-e", "0"]],
   "node, empty file": [runtimes.node, [empty]],
   "node, import (ESM)": [runtimes.node, [probe], "node, empty file"],
   "node, require (CJS)": [runtimes.node, ["-e", timedRequire("cerberus-edge")], "node -e 0"],
+  // The same code with its dependencies bundled in: what packages cost to resolve and load.
+  "node, import of the single file": [
+    runtimes.node,
+    ["--input-type=module", "-e", timedImport(`${root}dist/cerberus-edge.vendor.mjs`)],
+    "node, empty file",
+  ],
   "node, require official": [runtimes.node, ["-e", timedRequire("cerberus-node-client")], "node -e 0"],
   "bun, empty file": [runtimes.bun, [empty]],
   "bun, import": [runtimes.bun, [probe], "bun, empty file"],
@@ -77,7 +91,7 @@ export async function measure({ quick }) {
   const notes = [
     "import only (median of the process − median of its empty process; median as timed inside the process):",
     ...Object.entries(net).map(([name, n]) =>
-      `  ${name.padEnd(22)} ${ms(n.netOfEmpty).padStart(9)} net  ${ms(n.inProcess).padStart(9)} in-process${
+      `  ${name.padEnd(32)} ${ms(n.netOfEmpty).padStart(9)} net  ${ms(n.inProcess).padStart(9)} in-process${
         name.startsWith("node") && name !== "node, require official"
           ? `  (${(n.inProcess / officialNet.inProcess).toFixed(2)}× official in-process)`
           : ""
