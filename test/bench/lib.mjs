@@ -154,7 +154,10 @@ export function formatSection(section) {
   for (const row of section.rows) {
     let line = `${row.name.padEnd(width)}  ${fixed(row.value).padStart(9)} ${row.unit.padEnd(8)}`;
     line += row.min !== undefined ? ` min ${fixed(row.min).padStart(8)}` : " ".repeat(13);
-    if (row.ratio !== undefined) line += `  ${row.ratio.toFixed(2).padStart(6)}× ${row.against ?? ""}`;
+    // Three decimals where a goal is judged, so that a ratio shown as the goal is never "missed".
+    if (row.ratio !== undefined) {
+      line += `  ${row.ratio.toFixed(row.goal === undefined ? 2 : 3).padStart(6)}× ${row.against ?? ""}`;
+    }
     if (row.goal !== undefined) line += `  goal ${row.goal} ${row.met ? "met" : "MISSED"}`;
     lines.push(line.trimEnd());
   }

@@ -9,6 +9,7 @@
  *   npm run bench -- --quick               # a few rounds of each: checks that they all run
  *   npm run bench -- --only sizes,cold-start
  *   npm run bench -- --record              # also writes docs/bench/ and README's figures
+ *   node test/bench/run.mjs --render       # draws docs/bench/results.json again, measuring nothing
  *
  * `--record` is how the figures in README and `docs/bench/` are made: it writes the JSON, the
  * chart and the Markdown table there, and replaces README's block between the
@@ -41,9 +42,17 @@ const record = args.includes("--record");
 const onlyAt = args.indexOf("--only");
 const only = onlyAt === -1 ? SECTIONS : args[onlyAt + 1]?.split(",") ?? [];
 const unknown = only.filter((id) => !SECTIONS.includes(id));
-if (unknown.length || args.some((a) => a.startsWith("--") && !["--quick", "--record", "--only"].includes(a))) {
-  console.error(`usage: node test/bench/run.mjs [--quick] [--record] [--only ${SECTIONS.join(",")}]`);
+if (
+  unknown.length || args.some((a) => a.startsWith("--") && !["--quick", "--record", "--render", "--only"].includes(a))
+) {
+  console.error(`usage: node test/bench/run.mjs [--quick] [--record | --render] [--only ${SECTIONS.join(",")}]`);
   process.exit(2);
+}
+if (args.includes("--render")) {
+  // Draws the recorded results again (after a change to the chart or the table), measuring nothing.
+  writeRecord(JSON.parse(readFileSync(join(root, "docs", "bench", "results.json"), "utf8")));
+  console.log("rendered docs/bench/chart.svg, results.md and README's figures from docs/bench/results.json");
+  process.exit(0);
 }
 if (record && (quick || only.length !== SECTIONS.length)) {
   console.error("--record needs a full run: no --quick, no --only");
@@ -87,7 +96,7 @@ for (const id of only) {
 const goals = Object.values(sections).flatMap((s) => s.rows.filter((r) => r.goal !== undefined).map((r) => ({ s, r })));
 console.log("## Goals");
 for (const { s, r } of goals) {
-  const figure = r.ratio !== undefined ? `${r.ratio.toFixed(2)}×${r.against ? ` ${r.against}` : ""}` : `${r.value}`;
+  const figure = r.ratio !== undefined ? `${r.ratio.toFixed(3)}×${r.against ? ` ${r.against}` : ""}` : `${r.value}`;
   console.log(`${r.met ? "met   " : "MISSED"}  ${s.id}: ${r.name} — ${figure} (goal ${r.goal})`);
 }
 const seconds = (Date.now() - started) / 1000;
@@ -98,35 +107,45 @@ console.log(
 );
 
 const results = { date: new Date().toISOString(), machine, quick, seconds, sections };
-const chart = drawChart(sections, {
-  cold: [
-    ["node -e 0", "empty process (floor)", "floor"],
-    ["no library, node:http (STS)", "no library, same requests (floor)", "floor"],
-    ["library, Node, STS", "cerberus-edge library, STS", "ours"],
-    ["library, Node, KMS", "cerberus-edge library, KMS", "ours"],
-    ["CLI, Node, STS", "cerberus-edge CLI, STS", "ours"],
-    ["official client, Node, STS", "cerberus-node-client 4.0.0, STS", "official"],
-  ],
-  sizes: [
-    ["floor: aws4fetch signer + one valibot schema", "aws4fetch + one valibot schema (floor)", "floor"],
-    ["KMS auth + readSecret (core)", "cerberus-edge, KMS auth + read", "ours"],
-    ["single file (dist/cerberus-edge.vendor.mjs)", "cerberus-edge, single file", "ours"],
-    ["official cerberus-node-client@4.0.0 (platform node)", "cerberus-node-client 4.0.0", "official"],
-  ],
-  caption: `${results.date.slice(0, 10)} · Node ${machine.node} · ${machine.cores} × ${machine.cpu} · npm run bench`,
-});
-
 const out = join(root, ".tmp", "bench");
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(join(out, "chart.svg"), chart);
+writeFileSync(join(out, "chart.svg"), chartOf(results));
 console.log(`wrote ${join(out, "results.json")} and chart.svg`);
 
 if (record && !failures.length) {
+  writeRecord(results);
+  console.log("recorded: docs/bench/results.json, chart.svg, results.md and README's figures");
+}
+if (failures.length) process.exitCode = 1;
+
+/** The chart of a run's results. */
+function chartOf({ date, machine, sections }) {
+  return drawChart(sections, {
+    cold: [
+      ["node -e 0", "empty process (floor)", "floor"],
+      ["no library, node:http (STS)", "no library, same requests (floor)", "floor"],
+      ["library, Node, STS", "cerberus-edge library, STS", "ours"],
+      ["library, Node, KMS", "cerberus-edge library, KMS", "ours"],
+      ["CLI, Node, STS", "cerberus-edge CLI, STS", "ours"],
+      ["official client, Node, STS", "cerberus-node-client 4.0.0, STS", "official"],
+    ],
+    sizes: [
+      ["floor: aws4fetch signer + one valibot schema", "aws4fetch + one valibot schema (floor)", "floor"],
+      ["KMS auth + readSecret (core)", "cerberus-edge, KMS auth + read", "ours"],
+      ["single file (dist/cerberus-edge.vendor.mjs)", "cerberus-edge, single file", "ours"],
+      ["official cerberus-node-client@4.0.0 (platform node)", "cerberus-node-client 4.0.0", "official"],
+    ],
+    caption: `${date.slice(0, 10)} · Node ${machine.node} · ${machine.cores} × ${machine.cpu} · npm run bench`,
+  });
+}
+
+/** Writes a full run's results to docs/bench/ (JSON, chart, Markdown) and README's block. */
+function writeRecord(results) {
   const docs = join(root, "docs", "bench");
   mkdirSync(docs, { recursive: true });
   writeFileSync(join(docs, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(docs, "chart.svg"), chart);
+  writeFileSync(join(docs, "chart.svg"), chartOf(results));
   const table = markdown(results);
   writeFileSync(join(docs, "results.md"), `${table}\n`);
   const readmePath = join(root, "README.md");
@@ -134,29 +153,32 @@ if (record && !failures.length) {
   const block = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
   if (!block.test(readme)) throw new Error("README.md has no <!-- bench:start --> … <!-- bench:end --> block");
   writeFileSync(readmePath, readme.replace(block, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
-  console.log("recorded: docs/bench/results.json, chart.svg, results.md and README's figures");
 }
-if (failures.length) process.exitCode = 1;
 
 /** The recorded figures as Markdown: one table of every row, grouped by section. */
 function markdown({ date, machine, sections }) {
-  const fmt = (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const fmt = (n) => (Number.isInteger(n) || n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const deno = machine.deno.split(" ").slice(0, 2).join(" ");
   const lines = [
-    `Measured ${
-      date.slice(0, 10)
-    } with \`npm run bench -- --record\` on ${machine.cores} × ${machine.cpu}, Node ${machine.node}, Bun ${machine.bun}, ${machine.deno}.`,
-    "Medians of interleaved rounds (order rotated each round); a ratio is taken against the baseline measured in the same run.",
-    "",
-    "| Section | Figure | Median | Min | Ratio | Goal |",
-    "| --- | --- | ---: | ---: | ---: | --- |",
+    `Measured ${date.slice(0, 10)} with \`npm run bench -- --record\` on ${machine.cores} × ${machine.cpu}, Node ${
+      machine.node.replace(/^v/, "")
+    }, Bun ${machine.bun}, ${deno}. Medians of interleaved rounds (the order changes each round); a ratio is taken against`,
+    "the baseline measured in the same run. Each section's command runs it alone.",
   ];
   for (const section of Object.values(sections)) {
+    lines.push(
+      "",
+      `**${section.title}** (\`${section.command}\`)`,
+      "",
+      "| Figure | Median | Min | Ratio | Goal |",
+      "| --- | ---: | ---: | --- | --- |",
+    );
     for (const row of section.rows) {
       lines.push(
-        `| ${section.title} | ${row.name} | ${fmt(row.value)} ${row.unit} | ${
+        `| ${row.name} | ${fmt(row.value)} ${row.unit} | ${
           row.min !== undefined ? `${fmt(row.min)} ${row.unit}` : ""
-        } | ${row.ratio !== undefined ? `${row.ratio.toFixed(2)}× ${row.against ?? ""}` : ""} | ${
-          row.goal !== undefined ? `${row.goal} ${row.met ? "✓" : "✗ missed"}` : ""
+        } | ${row.ratio !== undefined ? `${row.ratio.toFixed(row.goal ? 3 : 2)}× ${row.against ?? ""}` : ""} | ${
+          row.goal !== undefined ? `${row.goal} ${row.met ? "met" : "**missed**"}` : ""
         } |`,
       );
     }
