@@ -42,7 +42,8 @@ const libraryFiles = new Set();
 const visit = (name) => {
   if (libraryFiles.has(name)) return;
   libraryFiles.add(name);
-  for (const m of read(name).matchAll(/from\s*["']\.\/([\w.-]+\.js)["']/g)) visit(m[1]);
+  // Static and dynamic imports alike (a module loaded on first use is still part of the library).
+  for (const m of read(name).matchAll(/(?:from\s*|import\s*\(\s*)["']\.\/([\w.-]+\.js)["']/g)) visit(m[1]);
 };
 visit("core.js");
 visit("mod.js");

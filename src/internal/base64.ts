@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { fromBase64, toBase64 } from "@smithy/util-base64";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -12,12 +11,12 @@ export function isBase64(text: string): boolean {
   return text.length > 0 && BASE64.test(text);
 }
 
-/** Decodes base64 that {@link isBase64} accepted. */
-export function decodeBase64(text: string): Uint8Array {
+/**
+ * Decodes base64 that {@link isBase64} accepted. `@smithy/util-base64` is loaded on first use:
+ * only KMS auth decodes base64, so a process that authenticates another way never loads it (on
+ * Node it is a CommonJS package, the only one the library has).
+ */
+export async function decodeBase64(text: string): Promise<Uint8Array> {
+  const { fromBase64 } = await import("./base64-decoder.ts");
   return fromBase64(text);
-}
-
-/** Encodes bytes as standard padded base64. */
-export function encodeBase64(bytes: Uint8Array): string {
-  return toBase64(bytes);
 }

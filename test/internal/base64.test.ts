@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeBase64, encodeBase64, isBase64 } from "../../src/internal/base64.ts";
+import { decodeBase64, isBase64 } from "../../src/internal/base64.ts";
 import { bytes, utf8 } from "./_helpers.ts";
 
 describe("base64", () => {
@@ -19,10 +19,10 @@ describe("base64", () => {
     }
   });
 
-  it("round-trips bytes", () => {
+  it("decodes every byte value", async () => {
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
-    assert.deepEqual(decodeBase64(encodeBase64(all)), all);
-    assert.equal(encodeBase64(bytes("hello")), "aGVsbG8=");
-    assert.equal(utf8(decodeBase64("aGVsbG8=")), "hello");
+    assert.deepEqual(await decodeBase64(btoa(String.fromCharCode(...all))), all);
+    assert.equal(utf8(await decodeBase64("aGVsbG8=")), "hello");
+    assert.deepEqual(await decodeBase64("AAAA"), bytes("\0\0\0"));
   });
 });
