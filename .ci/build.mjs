@@ -42,8 +42,8 @@ const libraryFiles = new Set();
 const visit = (name) => {
   if (libraryFiles.has(name)) return;
   libraryFiles.add(name);
-  // Static and dynamic imports alike (a module loaded on first use is still part of the library).
-  for (const m of read(name).matchAll(/(?:from\s*|import\s*\(\s*)["']\.\/([\w.-]+\.js)["']/g)) visit(m[1]);
+  // Static, side-effect and dynamic imports alike (a module loaded on first use is still the library).
+  for (const m of read(name).matchAll(/(?:from|import)\s*\(?\s*["']\.\/([\w.-]+\.js)["']/g)) visit(m[1]);
 };
 visit("core.js");
 visit("mod.js");
@@ -55,7 +55,8 @@ for (const name of libraryFiles) {
 }
 const vendor = read("cerberus-edge.vendor.mjs");
 checkPure("cerberus-edge.vendor.mjs");
-if (/^\s*(import|export\s.*\sfrom)\s/m.test(vendor.replace(/\/\*[\s\S]*?\*\//g, ""))) {
+const vendorCode = vendor.replace(/\/\*[\s\S]*?\*\//g, "");
+if (/^\s*(import|export\s.*\sfrom)\s/m.test(vendorCode) || /\bimport\s*\(/.test(vendorCode)) {
   problems.push("vendor: imports something");
 }
 if (!vendor.startsWith('// @ts-self-types="./cerberus-edge.vendor.d.mts"')) {

@@ -109,15 +109,19 @@ export const awsHost: AwsHost = {
         (error instanceof AwsError && error.service === "imds" && error.status === undefined)
       ) {
         const credentials = await awsHost.credentials(context);
-        if (credentials && instanceIsTheSource(context.env)) {
+        if (
+          credentials && instanceIsTheSource(context.env) && error instanceof TransportError &&
+          error.code === "TIMEOUT"
+        ) {
           // The instance's own credentials came through instance metadata, so this is EC2 and the
-          // discovery failed on a slow moment: STS would name the instance's first role, not the
-          // roles to try. Ask the metadata service once more.
+          // discovery timed out on a slow moment: ask once more, since STS would not tell the
+          // roles' IAM paths (nor, where metadata lists several roles, which ones to try).
           found = await discover().catch((again: unknown) => {
-            failure = again;
+            if (again instanceof InvalidInputError) throw again;
             return undefined;
           });
-        } else if (credentials) {
+        }
+        if (!found && credentials) {
           const principalArn = await callerPrincipal(context.http, context.env, credentials, context.signal);
           const [, , accountId = "", name = ""] = /^arn:[^:]+:(iam|sts)::(\d{12}):[^/]+\/(.+)$/.exec(principalArn) ??
             [];

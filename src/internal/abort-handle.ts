@@ -1,14 +1,20 @@
 /**
  * A cheap stand-in for `AbortController`, for the transports of this library that say they take
- * one. On Node 20 `new AbortController()` and the listeners on its signal cost more than the rest
+ * one (marked by {@link markTakesAbortHandle}). On Node 20 `new AbortController()` and the listeners on its signal cost more than the rest
  * of a warm read's client-side work; `send()` needs one per request only to stop that request.
  * A transport written by anyone else (and `fetch`) still gets a real `AbortSignal`.
  *
  * @module
  */
 
-/** Set to `true` on a transport that accepts an {@link AbortHandle} as `init.signal`. */
-export const TAKES_ABORT_HANDLE: unique symbol = Symbol("cerberus-edge.takesAbortHandle");
+// Kept apart from the functions, so that a wrapper, a copy or a proxy of one never inherits the mark.
+const takers = new WeakSet<object>();
+
+/** Marks `transport` as one that accepts an {@link AbortHandle} as `init.signal`, and returns it. */
+export function markTakesAbortHandle<T extends object>(transport: T): T {
+  takers.add(transport);
+  return transport;
+}
 
 /** The part of `AbortSignal` such a transport uses: one `abort` listener at a time. */
 export interface AbortHandle {
@@ -52,7 +58,7 @@ export class AbortHandleController implements AbortHandle {
   }
 }
 
-/** Whether `transport` said it takes an {@link AbortHandle}. */
+/** Whether `transport` itself (not a wrapper of it) was marked by {@link markTakesAbortHandle}. */
 export function takesAbortHandle(transport: object): boolean {
-  return (transport as { [TAKES_ABORT_HANDLE]?: unknown })[TAKES_ABORT_HANDLE] === true;
+  return takers.has(transport);
 }

@@ -13,7 +13,7 @@ import type * as NodeFs from "node:fs";
 import type * as NodeHttp from "node:http";
 import { CerberusEdgeError, PayloadError } from "../errors.ts";
 import type { HttpTransport, TransportInit, TransportResponse } from "../transport.ts";
-import { TAKES_ABORT_HANDLE } from "../internal/abort-handle.ts";
+import { type AbortHandle, markTakesAbortHandle } from "../internal/abort-handle.ts";
 import { awsHost } from "../aws/host.ts";
 import type { RuntimeEnvironment } from "./types.ts";
 
@@ -69,7 +69,8 @@ export function createNodeTransport(): HttpTransport {
           typeof init.body === "string" ? new TextEncoder().encode(init.body).byteLength : init.body.byteLength,
         );
       }
-      const signal = init.signal;
+      // What send() hands this transport may be an AbortHandle: only its abort listener is used.
+      const signal: AbortHandle | undefined = init.signal;
       if (signal?.aborted) return reject(signal.reason);
       const options: NodeHttp.RequestOptions = {
         host: target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname,
@@ -83,7 +84,7 @@ export function createNodeTransport(): HttpTransport {
         const req = http.request(options, onResponse);
         if (signal) {
           // Rejects with the signal's reason, as fetch does; the socket is destroyed.
-          const onAbort = () => req.destroy(signal.reason);
+          const onAbort = () => req.destroy(signal.reason as Error);
           signal.addEventListener("abort", onAbort);
           req.on("close", () => signal.removeEventListener("abort", onAbort));
         }
@@ -115,7 +116,7 @@ export function createNodeTransport(): HttpTransport {
       };
       send(true);
     });
-  return Object.assign(transport, { [TAKES_ABORT_HANDLE]: true });
+  return markTakesAbortHandle(transport);
 }
 
 /** A header's value from Node's flat `[name, value, …]` list; repeated headers joined as fetch does. */
@@ -198,9 +199,9 @@ export function nodeRuntime(): RuntimeEnvironment {
     name: "node",
     env: (name) => (globalThis as unknown as { process: NodeProcess }).process.env[name],
     readTextFile: (path) => builtin<typeof NodeFs>("node:fs").promises.readFile(path, "utf8"),
-    transport: Object.assign((url: string, init: TransportInit) => (shared ??= createNodeTransport())(url, init), {
-      [TAKES_ABORT_HANDLE]: true,
-    }),
+    transport: markTakesAbortHandle((url: string, init: TransportInit) =>
+      (shared ??= createNodeTransport())(url, init)
+    ),
     aws: awsHost,
   };
 }

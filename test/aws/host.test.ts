@@ -130,14 +130,23 @@ describe("awsHost on EC2", () => {
     assert.equal(w.log("imds").filter((line) => line.includes("/iam/info")).length, 2);
   });
 
-  it("metadata that times out twice while the instance's credentials come through is an error naming the timeout", async () => {
+  it("metadata that times out twice while the instance's credentials come through falls back to STS", async () => {
     const w = world();
     w.stack.faults.inject("imds", { kind: "hang" }, { path: "/latest/meta-data/iam/info", times: 2 });
-    const { context } = contextOf(w, { ...ec2(w), AWS_ENDPOINT_URL_STS: w.stack.sts });
-    const error = await w.clock.settle(rejection(awsHost.principals(context, true)), 1000);
-    assert.ok(error instanceof AuthenticationError);
-    assert.match(error.message, /^could not discover the instance's IAM roles from instance metadata \(.*1000 ms.*\)/);
-    assert.deepEqual(w.log("sts"), [], "no GetCallerIdentity");
+    const { context } = contextOf(w, { ...ec2(w), AWS_ENDPOINT_URL_STS: w.stack.sts, AWS_REGION: "us-west-2" });
+    const principals = await w.clock.settle(awsHost.principals(context, true), 1000);
+    assert.deepEqual(principals.map((p) => [p.principalArn, p.fromCaller]), [[arn("base-role"), true]]);
+    assert.equal(w.log("sts").length, 1, "one GetCallerIdentity");
+    assert.equal(w.log("imds").filter((line) => line.includes("/iam/info")).length, 2);
+  });
+
+  it("metadata that fails for another reason than a timeout is not asked again", async () => {
+    const w = world();
+    w.stack.faults.inject("imds", { kind: "reset" }, { path: "/latest/meta-data/iam/info" });
+    const { context } = contextOf(w, { ...ec2(w), AWS_ENDPOINT_URL_STS: w.stack.sts, AWS_REGION: "us-west-2" });
+    const principals = await w.clock.settle(awsHost.principals(context, true), 1000);
+    assert.ok(principals.every((p) => p.fromCaller));
+    assert.equal(w.log("imds").filter((line) => line.includes("/iam/info")).length, 1);
   });
 
   it("off EC2 with keys, a metadata service that does not answer sends the principal question to STS", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AbortHandleController, TAKES_ABORT_HANDLE, takesAbortHandle } from "../../src/internal/abort-handle.ts";
+import { AbortHandleController, markTakesAbortHandle, takesAbortHandle } from "../../src/internal/abort-handle.ts";
 import { send } from "../../src/internal/http.ts";
 import { ManualClock } from "../../src/testing/mod.ts";
 import type { HttpTransport, TransportInit } from "../../src/transport.ts";
@@ -19,7 +19,7 @@ function recorder(marked: boolean) {
     seen.push(init);
     return new Promise(() => {});
   };
-  return { seen, transport: marked ? Object.assign(transport, { [TAKES_ABORT_HANDLE]: true }) : transport };
+  return { seen, transport: marked ? markTakesAbortHandle(transport) : transport };
 }
 
 describe("AbortHandleController", () => {
@@ -58,11 +58,15 @@ describe("AbortHandleController", () => {
     assert.deepEqual(calls, ["second"], "a removed listener is not called");
   });
 
-  it("takesAbortHandle is true only for a transport marked with exactly true", () => {
+  it("takesAbortHandle is true only for the very function that was marked", () => {
     const plain: HttpTransport = () => new Promise(() => {});
     assert.equal(takesAbortHandle(plain), false);
-    assert.equal(takesAbortHandle(Object.assign(() => {}, { [TAKES_ABORT_HANDLE]: "yes" })), false);
-    assert.equal(takesAbortHandle(Object.assign(() => {}, { [TAKES_ABORT_HANDLE]: true })), true);
+    const ours: HttpTransport = markTakesAbortHandle(() => Promise.resolve(answer(200, null)));
+    assert.equal(takesAbortHandle(ours), true);
+    // A copy, a wrapper or a proxy of a marked transport is not marked: it may send through fetch.
+    assert.equal(takesAbortHandle(Object.assign(() => {}, ours)), false);
+    assert.equal(takesAbortHandle((url: string, init: TransportInit) => ours(url, init)), false);
+    assert.equal(takesAbortHandle(new Proxy(ours, {})), false);
   });
 });
 
@@ -105,10 +109,7 @@ describe("send: which signal a transport gets", () => {
   });
 
   it("a marked transport that answers is read as any other", async () => {
-    const transport = Object.assign(
-      () => Promise.resolve(answer(200, streamOf(bytes("ok")))),
-      { [TAKES_ABORT_HANDLE]: true as const },
-    );
+    const transport = markTakesAbortHandle(() => Promise.resolve(answer(200, streamOf(bytes("ok")))));
     const clock = new ManualClock();
     const out = await send({ transport, clock }, "https://api.example.com/x", { method: "GET", headers: {} }, options);
     assert.equal(out.status, 200);
