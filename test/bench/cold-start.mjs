@@ -11,8 +11,9 @@
  * - floors: the empty process of each runtime (`node -e 0`, an empty file on Bun and Deno), and
  *   floor-client.mjs on Node, the same HTTP requests with `node:http` and `node:crypto` alone.
  *
- * Interleaved rounds, the order rotated each round. Ratios are against the official client, and
- * for the Node rows also against the floor client of the same auth; the goals are in the rows.
+ * Interleaved rounds, the order rotated each round. Ratios (medians of the per-round ratios, see
+ * `timedRow`) are against the official client, and for the Node rows also against the floor
+ * client of the same auth; the goals are in the rows.
  * The Node probe runs report when each phase ended (boot, import, auth, first read, exit): their
  * medians are in the notes and in `data`. Last, one Node probe run of each auth under
  * `--cpu-prof`, summarised: self time by category (each sample charged to what it runs for, e.g.

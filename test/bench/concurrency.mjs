@@ -114,7 +114,7 @@ export async function measure({ quick }) {
     }
   }
   const notes = [
-    `${repetitions} repetitions × ${reads} concurrent first reads per client, each a fresh Node ${process.version} process, order rotated; ratio = median / median of the official client`,
+    `${repetitions} repetitions × ${reads} concurrent first reads per client, each a fresh Node ${process.version} process, order rotated; ratio = median over repetitions of ours / the official client in the same repetition`,
     ...names.map((variant) => {
       const max = (field) => Math.max(...of(variant, field));
       return `${label[variant]}: most in a repetition: ${max("auth")} auth (${max("authRefused")} refused), ${

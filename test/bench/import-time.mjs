@@ -13,7 +13,8 @@
  *
  * Each importing process also prints its own import time (`process.hrtime` around the import),
  * which is free of the noise of two process starts; both figures, net of the empty process and
- * in-process, are in the notes and in `data`. Interleaved rounds, the order rotated each round.
+ * in-process, are in the notes and in `data`. Interleaved rounds, the order rotated each round;
+ * ratios are medians of the per-round ratios.
  *
  *   npm run build && node test/bench/import-time.mjs [--quick]
  */

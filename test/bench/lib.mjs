@@ -104,8 +104,11 @@ export function timeProcess(command, args, options = {}) {
 }
 
 /**
- * A row for a timed figure: median and minimum of `figures`, and its ratio against the median
- * of `baseline` when given.
+ * A row for a timed figure: median and minimum of `figures`, and its ratio against `baseline`
+ * when given. When both come from the same rounds (as {@link interleave} gives them: figure `i`
+ * of each was measured in round `i`, moments apart), the ratio is the median of the per-round
+ * ratios, which a slow moment of the machine moves far less than the ratio of the medians;
+ * otherwise it is the ratio of the medians.
  *
  * @param {string} name
  * @param {number[]} figures
@@ -118,7 +121,10 @@ export function timedRow(name, figures, options = {}) {
   /** @type {Row} */
   const row = { name, unit: options.unit ?? "ms", value, min: Math.min(...figures) };
   if (options.baseline) {
-    row.ratio = value / median(options.baseline);
+    const baseline = options.baseline;
+    row.ratio = baseline.length === figures.length
+      ? median(figures.map((figure, i) => figure / baseline[i]))
+      : value / median(baseline);
     row.against = options.against;
   }
   if (options.goal !== undefined && row.ratio !== undefined) {

@@ -4,8 +4,8 @@
  *
  * - after the import: RSS and heap used of ours (`import("cerberus-edge")`, the built package), of
  *   the official `cerberus-node-client@4.0.0` (`require`) and of an empty process, in interleaved
- *   rounds, the order rotated each round (median and minimum over rounds, ratio of medians against
- *   the official client);
+ *   rounds, the order rotated each round (median and minimum over rounds; the ratio to the
+ *   official client is the median of the per-round ratios);
  * - over warm reads of the local stack's seeded secret (served by a process of its own on
  *   127.0.0.1, warmed up first with raw GETs), 10 in flight: the heap after the first 1,000 reads
  *   and after 100,000 (the growth in between, in MB and bytes per read), for ours; the official
@@ -205,7 +205,7 @@ export async function measure({ quick }) {
   );
   const heaps = (run) => run.series.map((s) => (s.heapUsed / MB).toFixed(2)).join(" ");
   const notes = [
-    `after import: ${rounds} rounds of fresh node --expose-gc processes (Node ${process.version}), order rotated; ratio = median / median of the official client; figures after a full collection`,
+    `after import: ${rounds} rounds of fresh node --expose-gc processes (Node ${process.version}), order rotated; ratio = median over rounds of ours / the official client in the same round; figures after a full collection`,
     `ours above an empty process: RSS ${
       (median(mb("import-ours", "rss")) - median(mb("empty", "rss"))).toFixed(2)
     } MB, heap ${

@@ -162,8 +162,8 @@ function markdown({ date, machine, sections }) {
   const lines = [
     `Measured ${date.slice(0, 10)} with \`npm run bench -- --record\` on ${machine.cores} × ${machine.cpu}, Node ${
       machine.node.replace(/^v/, "")
-    }, Bun ${machine.bun}, ${deno}. Medians of interleaved rounds (the order changes each round); a ratio is taken against`,
-    "the baseline measured in the same run. Each section's command runs it alone.",
+    }, Bun ${machine.bun}, ${deno}. Medians of interleaved rounds (the order changes each round); a ratio is the median of`,
+    "the per-round ratios against the baseline measured in the same rounds. Each section's command runs it alone.",
   ];
   for (const section of Object.values(sections)) {
     lines.push(

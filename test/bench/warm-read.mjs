@@ -78,8 +78,6 @@ export async function measure({ quick }) {
         baseline: times[baseline],
         against: `${label[baseline]} (${Runtime})`,
       });
-      // The median of per-round ratios, not the ratio of the medians.
-      row.ratio = median(times.ours.map((t, i) => t / times[baseline][i]));
       if (runtime === "node" && baseline === "http") {
         row.goal = "≤ 1.25×";
         row.met = row.ratio <= 1.25;
