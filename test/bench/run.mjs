@@ -140,11 +140,15 @@ function chartOf({ date, machine, sections }) {
   });
 }
 
-/** Writes a full run's results to docs/bench/ (JSON, chart, Markdown) and README's block. */
+/** Writes a full run's results to docs/bench/ (JSON without the raw series, chart, Markdown) and README's block. */
 function writeRecord(results) {
   const docs = join(root, "docs", "bench");
   mkdirSync(docs, { recursive: true });
-  writeFileSync(join(docs, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  // The rows and notes only: the raw series (each round, profiles) stay in .tmp/bench/results.json.
+  const sections = Object.fromEntries(
+    Object.entries(results.sections).map(([id, { data: _data, ...section }]) => [id, section]),
+  );
+  writeFileSync(join(docs, "results.json"), `${JSON.stringify({ ...results, sections }, null, 2)}\n`);
   writeFileSync(join(docs, "chart.svg"), chartOf(results));
   const table = markdown(results);
   writeFileSync(join(docs, "results.md"), `${table}\n`);
