@@ -13,9 +13,9 @@
  *
  *   (started by) node test/bench/concurrency.mjs
  */
-import { createRequire } from "node:module";
 import { createCerberusClient, kmsAuth, readSecret, stsAuth } from "cerberus-edge";
 import { quantile, root } from "./lib.mjs";
+import { officialReader } from "./official-client.mjs";
 
 const input = JSON.parse(process.env.BENCH_CONCURRENCY ?? "null");
 if (!input) throw new Error("worker-concurrency.mjs is started by concurrency.mjs (BENCH_CONCURRENCY is not set)");
@@ -24,9 +24,7 @@ const { variant, env, path, reads } = input;
 /** @type {() => Promise<unknown>} */
 let read;
 if (variant === "official") {
-  const CerberusClient = createRequire(root)("cerberus-node-client");
-  const client = new CerberusClient({ hostUrl: env.CERBERUS_URL, region: "us-west-2" });
-  read = () => client.getSecureData(path);
+  read = officialReader(root, env, path);
 } else {
   const auth = variant === "kms" ? kmsAuth() : stsAuth();
   const client = createCerberusClient({ url: env.CERBERUS_URL, auth, env: { ...env } });

@@ -57,9 +57,7 @@ if (mode === "empty") {
   /** @type {() => Promise<any>} */
   let read;
   if (mode === "reads-official") {
-    const CerberusClient = createRequire(root)("cerberus-node-client");
-    const client = new CerberusClient({ hostUrl: env.CERBERUS_URL, region: "us-west-2" });
-    read = () => client.getSecureData(path);
+    read = (await import("./official-client.mjs")).officialReader(root, env, path);
   } else {
     const { createCerberusClient, kmsAuth, readSecret } = await import("cerberus-edge");
     const client = createCerberusClient({ url: env.CERBERUS_URL, auth: kmsAuth(), env: { ...env } });
