@@ -54,14 +54,6 @@ const imds = (
 ) => (context.state.imds ??= createInstanceMetadata(context.http, context.env, context.onEvent));
 const container = (context: AuthContext) => (context.state.container ??= containerCredentials(context.http, context));
 
-/**
- * Whether {@link AwsHost.credentials} takes the host's credentials from instance metadata: no
- * key variables and no web identity (the container endpoint is looked at before this is asked).
- */
-function instanceIsTheSource(env: (name: string) => string | undefined): boolean {
-  return !env("AWS_ACCESS_KEY_ID") && !env("AWS_SECRET_ACCESS_KEY") && !hasWebIdentity(env);
-}
-
 /** The host as the AWS SDKs see it: the container endpoint when configured, else instance metadata. */
 export const awsHost: AwsHost = {
   async principals(context, withPaths) {
@@ -110,12 +102,12 @@ export const awsHost: AwsHost = {
       ) {
         const credentials = await awsHost.credentials(context);
         if (
-          credentials && instanceIsTheSource(context.env) && error instanceof TransportError &&
+          // Only the instance's credentials, read through instance metadata, set that state.
+          credentials && context.state.instanceCredentials !== undefined && error instanceof TransportError &&
           error.code === "TIMEOUT"
         ) {
-          // The instance's own credentials came through instance metadata, so this is EC2 and the
-          // discovery timed out on a slow moment: ask once more, since STS would not tell the
-          // roles' IAM paths (nor, where metadata lists several roles, which ones to try).
+          // So this is EC2, and the discovery timed out on a slow moment: ask once more, since STS
+          // would not tell the roles' IAM paths (nor, where metadata lists several roles, which ones to try).
           found = await discover().catch((again: unknown) => {
             if (again instanceof InvalidInputError) throw again;
             return undefined;

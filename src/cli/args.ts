@@ -7,7 +7,7 @@
  */
 import { InvalidInputError } from "../errors.ts";
 import { sanitize } from "../internal/text.ts";
-import { COMMANDS, GLOBAL_OPTIONS, GROUPS, SHELLS } from "./commands.ts";
+import { COMMANDS, GLOBAL_OPTIONS, GROUPS, SHELLS, subcommandsOf } from "./commands.ts";
 import type { CommandSpec, OptionSpec } from "./spec.ts";
 
 /** A mistake in the command line's arguments; exit code 2. */
@@ -47,7 +47,7 @@ const JSON_ERRORS: OptionSpec = { name: "json-errors", kind: "flag", help: "the 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));
 
 /** The command named by `words` (`["file", "get"]`), if any. */
-export function commandNamed(words: readonly string[]): CommandSpec | undefined {
+function commandNamed(words: readonly string[]): CommandSpec | undefined {
   return byName.get(GROUPS.has(words[0] ?? "") ? words.slice(0, 2).join(" ") : words[0] ?? "");
 }
 
@@ -179,7 +179,5 @@ export function parseArgs(argv: readonly string[]): Parsed {
 }
 
 function subcommands(group: string): string {
-  return COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.slice(group.length + 1)).join(
-    ", ",
-  );
+  return subcommandsOf(group).join(", ");
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { CommandSpec, OptionSpec } from "./spec.ts";
+import { SECRET_FORMATS } from "./format.ts";
 
 /** Options every command takes; those that configure the client override the environment. */
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
@@ -54,12 +55,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: "format",
         kind: "value",
         placeholder: "<format>",
-        choices: ["json", "env", "dotenv", "shell"],
+        choices: SECRET_FORMATS,
         help: "json (default), env (KEY=value), dotenv (KEY=\"...\") or shell (export KEY='...')",
       },
       { name: "version-id", kind: "value", placeholder: "<id>", help: "read this version (see: versions)" },
     ],
-    needsClient: true,
   },
   {
     name: "list",
@@ -69,7 +69,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print the keys under <category>/<sdb>[/<folder>] (a folder ends in /)",
     example: "cerberus-edge list -r app/payments",
     options: [{ name: "recursive", short: "r", kind: "flag", help: "walk the whole tree, printing full paths" }],
-    needsClient: true,
   },
   {
     name: "write",
@@ -90,7 +89,6 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: "read the keys from a JSON object in a file (- for stdin)",
       },
     ],
-    needsClient: true,
   },
   {
     name: "delete",
@@ -100,7 +98,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Delete the secret at a path",
     example: "cerberus-edge delete app/payments/old",
     options: [],
-    needsClient: true,
   },
   {
     name: "versions",
@@ -110,7 +107,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print the history of a secret or file, newest first, as JSON lines",
     example: "cerberus-edge versions app/payments/db",
     options: [],
-    needsClient: true,
   },
   {
     name: "file ls",
@@ -120,7 +116,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "List the files of an SDB, one path per line",
     example: "cerberus-edge file ls app/payments",
     options: [],
-    needsClient: true,
   },
   {
     name: "file get",
@@ -133,7 +128,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "output", short: "o", kind: "value", placeholder: "<file>", complete: "file", help: "write here" },
       { name: "version-id", kind: "value", placeholder: "<id>", help: "read this version" },
     ],
-    needsClient: true,
   },
   {
     name: "file put",
@@ -143,7 +137,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Upload a local file to a path (- for stdin)",
     example: "cerberus-edge file put app/payments/cert.pem ./cert.pem",
     options: [],
-    needsClient: true,
   },
   {
     name: "file rm",
@@ -153,7 +146,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Delete a file",
     example: "cerberus-edge file rm app/payments/cert.pem",
     options: [],
-    needsClient: true,
   },
   {
     name: "file edit",
@@ -163,7 +155,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Edit a file in $CERBERUS_EDITOR or $EDITOR; uploaded if changed",
     example: "cerberus-edge file edit app/payments/config.yaml",
     options: [],
-    needsClient: true,
   },
   {
     name: "edit",
@@ -173,7 +164,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Edit a secret as JSON in $CERBERUS_EDITOR or $EDITOR; saved if changed",
     example: "cerberus-edge edit app/payments/db",
     options: [],
-    needsClient: true,
   },
   {
     name: "exec",
@@ -190,7 +180,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "uppercase", kind: "flag", help: "upper-case the variable names" },
       { name: "override", kind: "flag", help: "replace variables that are already set" },
     ],
-    needsClient: true,
   },
   {
     name: "sdb ls",
@@ -199,7 +188,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "List the SDBs this token can see, as JSON",
     example: "cerberus-edge sdb ls",
     options: [],
-    needsClient: true,
   },
   {
     name: "sdb get",
@@ -209,7 +197,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print one SDB (owner, permissions) as JSON",
     example: "cerberus-edge sdb get app/payments",
     options: [],
-    needsClient: true,
   },
   {
     name: "sdb create",
@@ -222,7 +209,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "category", kind: "value", placeholder: "<name|id>", help: "its category (see: categories)" },
       ...SDB_OPTIONS,
     ],
-    needsClient: true,
   },
   {
     name: "sdb update",
@@ -233,7 +219,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: "--iam and --group, when given, replace that whole list of permissions.",
     example: "cerberus-edge sdb update app/payments --group Lst-auditors,read",
     options: SDB_OPTIONS,
-    needsClient: true,
   },
   {
     name: "sdb rm",
@@ -243,7 +228,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Delete an SDB and everything in it",
     example: "cerberus-edge sdb rm app/old-service",
     options: [],
-    needsClient: true,
   },
   {
     name: "categories",
@@ -252,7 +236,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "List the SDB categories as JSON",
     example: "cerberus-edge categories",
     options: [],
-    needsClient: true,
   },
   {
     name: "roles",
@@ -261,7 +244,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "List the roles a permission can grant as JSON",
     example: "cerberus-edge roles",
     options: [],
-    needsClient: true,
   },
   {
     name: "login",
@@ -275,7 +257,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "username", kind: "value", placeholder: "<name>", help: "the user (default CERBERUS_USERNAME)" },
       { name: "print-token", kind: "flag", help: "print the token on stdout" },
     ],
-    needsClient: true,
   },
   {
     name: "whoami",
@@ -284,7 +265,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print method, principal, policies and expiry as JSON (never the token)",
     example: "cerberus-edge whoami",
     options: [],
-    needsClient: true,
   },
   {
     name: "demo",
@@ -293,7 +273,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Run KMS auth and a read against the embedded local stack on 127.0.0.1",
     example: "cerberus-edge demo",
     options: [],
-    needsClient: false,
   },
   {
     name: "completion",
@@ -306,7 +285,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       "fish: cerberus-edge completion fish | source",
     example: "cerberus-edge completion bash > /etc/bash_completion.d/cerberus-edge",
     options: [],
-    needsClient: false,
   },
   {
     name: "help",
@@ -316,7 +294,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print help, of everything or of one command",
     example: "cerberus-edge help exec",
     options: [],
-    needsClient: false,
   },
 ];
 
@@ -328,6 +305,11 @@ export const GROUPS: ReadonlySet<string> = new Set(
   COMMANDS.filter((c) => c.name.includes(" ")).map((c) => c.name.split(" ")[0]!),
 );
 
+/** The subcommands of a group (`file` → `ls`, `get`, …), in the table's order. */
+export function subcommandsOf(group: string): string[] {
+  return COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.slice(group.length + 1));
+}
+
 /** The hidden command the completion scripts call: `__complete <kind> <word>` prints candidates, one per line. */
 export const COMPLETE: CommandSpec = {
   name: "__complete",
@@ -336,5 +318,4 @@ export const COMPLETE: CommandSpec = {
   summary: "Print completion candidates (used by the completion scripts)",
   example: "cerberus-edge __complete secret-path app/",
   options: [],
-  needsClient: true,
 };

@@ -7,11 +7,12 @@
  * @module
  */
 import { UsageError } from "./args.ts";
-import { COMMANDS, GLOBAL_OPTIONS, GROUPS, SHELLS } from "./commands.ts";
+import { COMMANDS, GLOBAL_OPTIONS, GROUPS, SHELLS, subcommandsOf } from "./commands.ts";
 import type { CommandSpec, OptionSpec } from "./spec.ts";
 
-const flagsOf = (options: readonly OptionSpec[]) =>
-  options.flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]).join(" ");
+/** An option's spellings: `--name`, and `-x` when it has a short form. */
+const namesOf = (o: OptionSpec) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])];
+const flagsOf = (options: readonly OptionSpec[]) => options.flatMap(namesOf).join(" ");
 const topWords = () => [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]!))].join(" ");
 // Single-quoted for a shell: the table holds no quote, but a stray one must not break the script.
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
@@ -41,12 +42,13 @@ function optionsOf(command: CommandSpec): OptionSpec[] {
 function bashScript(): string {
   const cases = COMMANDS.map((c) => {
     const kinds = (c.argKinds ?? ["word"]).join(" ");
-    const skip = valueOptions(c).flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]).join(" ");
-    return `    ${quote(c.name)}) opts=${quote(flagsOf(optionsOf(c)))}; kinds=(${kinds}); takes=${quote(skip)} ;;`;
+    return `    ${quote(c.name)}) opts=${quote(flagsOf(optionsOf(c)))}; kinds=(${kinds}); takes=${
+      quote(flagsOf(valueOptions(c)))
+    } ;;`;
   });
   const files = `local IFS=$'\\n'; COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null`;
   const values = [...new Map(COMMANDS.flatMap((c) => valueOptions(c)).map((o) => [o.name, o])).values()].map((o) => {
-    const names = [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])].join("|");
+    const names = namesOf(o).join("|");
     const reply = o.choices
       ? `COMPREPLY=($(compgen -W ${quote(o.choices.join(" "))} -- "$cur"))`
       : o.complete === "file"
@@ -55,9 +57,7 @@ function bashScript(): string {
     return `      ${names}) ${reply} ;;`;
   });
   const groups = [...GROUPS].map((g) =>
-    `    ${g}) COMPREPLY=($(compgen -W ${
-      quote(COMMANDS.filter((c) => c.name.startsWith(`${g} `)).map((c) => c.name.slice(g.length + 1)).join(" "))
-    } -- "$cur")); return 0 ;;`
+    `    ${g}) COMPREPLY=($(compgen -W ${quote(subcommandsOf(g).join(" "))} -- "$cur")); return 0 ;;`
   );
   return `# cerberus-edge completion for bash: source <(cerberus-edge completion bash)
 _cerberus_edge() {
@@ -134,7 +134,7 @@ complete -F _cerberus_edge cerberus-edge
 function fishScript(): string {
   const takes = [
     ...new Set(
-      COMMANDS.flatMap((c) => valueOptions(c)).flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]),
+      COMMANDS.flatMap((c) => valueOptions(c)).flatMap(namesOf),
     ),
   ];
   const lines = [

@@ -76,7 +76,7 @@ export const PROGRAM = "cerberus-edge";
 export const USAGE: string = overview();
 
 /** A `--timeout` value (`30`, `30s`, `500ms`, `2m`) in milliseconds. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const match = /^(\d{1,9})(ms|s|m)?$/.exec(text.trim());
   const ms = match ? Number(match[1]) * (match[2] === "ms" ? 1 : match[2] === "m" ? 60_000 : 1000) : Number.NaN;
   if (!(ms >= 1 && ms <= 2_147_483_647)) {

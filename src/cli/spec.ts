@@ -44,6 +44,4 @@ export interface CommandSpec {
   readonly example: string;
   /** Its own options. */
   readonly options: readonly OptionSpec[];
-  /** Whether it needs Cerberus (a client); `help`, `version`, `completion` and `demo` do not. */
-  readonly needsClient: boolean;
 }

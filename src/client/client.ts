@@ -10,7 +10,6 @@ import { createTokenStore } from "../auth/token-store.ts";
 import type { CerberusToken, TokenInfo } from "../auth/token.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { AbortedError, CerberusApiError, InvalidInputError, TransportError } from "../errors.ts";
-import { emit } from "../internal/events.ts";
 import type { EventListener } from "../events.ts";
 import { endpointUrl } from "../internal/endpoint.ts";
 import type { Answer } from "../internal/http.ts";
@@ -185,23 +184,26 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
         onEvent: options.onEvent,
         deadline: session.http.clock.now() + budgetMs,
       };
-      return auth.authenticate(context);
+      return auth.authenticate(context).then((token) => {
+        samePrincipal(token);
+        return token;
+      });
     },
     session.http.clock,
     options.onEvent,
   );
 
   let principal: string | undefined;
-  /** Empties the cache when the token now held stands for another principal than before. */
-  const samePrincipal = (token: CerberusToken | undefined) => {
-    if (!token || token.info.principal === principal) return;
+  /** Empties the cache when a new token stands for another principal than the one before. */
+  const samePrincipal = (token: CerberusToken) => {
+    if (token.info.principal === principal) return;
     if (principal !== undefined) raw?.clear();
     principal = token.info.principal;
   };
   const raw = cacheOptions
     ? createSecretCache(cacheOptions, {
       clock: session.http.clock,
-      onEvent: options.onEvent ? (event) => emit(options.onEvent, event) : undefined,
+      onEvent: options.onEvent,
       aborted: (reason) =>
         new AbortedError("reading from the cache was aborted by the caller", { step: "request", cause: reason }),
       timedOut: () =>
@@ -214,16 +216,11 @@ export function createCerberusClient(options: CerberusClientOptions): CerberusCl
   const cache: (SecretCache & { files: boolean }) | undefined = raw && {
     ...raw,
     files: cacheOptions?.maxBytes !== undefined,
-    read(key, load, readOptions) {
-      samePrincipal(store.peek());
-      return raw.read(key, load, readOptions);
-    },
   };
 
   async function call(call: CerberusCall): Promise<Answer> {
     call.deadline ??= session.http.clock.now() + budgetMs;
     const token: CerberusToken = await store.get(call.signal, call.deadline);
-    samePrincipal(token);
     call.token = token.reveal();
     try {
       return await callCerberus(session, call);

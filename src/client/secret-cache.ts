@@ -15,7 +15,9 @@
  */
 import type { Clock } from "../clock.ts";
 import { InvalidInputError } from "../errors.ts";
+import type { CerberusEvent } from "../events.ts";
 import { type Cached, cachedUntil, type CachePolicy } from "../internal/cache.ts";
+import { emit } from "../internal/events.ts";
 import { sanitize } from "../internal/text.ts";
 
 /** The client's `cache` option as an object: how long answers are kept, and how many. */
@@ -70,13 +72,11 @@ export interface CacheStats {
   bytes: number;
 }
 
-/** What the cache did for a key; never carries a value. */
-export type CacheEvent = {
-  /** `cache.miss`: a read waits for a load; `cache.refresh`: a background load started. */
-  type: "cache.hit" | "cache.miss" | "cache.refresh" | "cache.stale" | "cache.evict";
-  /** The key, as the caller chose it. */
-  key: string;
-};
+/**
+ * What the cache did for a key (`cache.miss`: a read waits for a load; `cache.refresh`: a
+ * background load started); never carries a value.
+ */
+export type CacheEvent = Extract<CerberusEvent, { type: `cache.${string}` }>;
 
 /** Options of one {@link SecretCache.read}. */
 export interface ReadOptions<T> {
@@ -118,7 +118,7 @@ export interface SecretCacheDeps {
   /** Source of the ttl jitter, in [0, 1) (default `Math.random`). */
   random?: () => number;
   /** Told what happened to which key; must not throw (a throwing listener is ignored). */
-  onEvent?: (event: CacheEvent) => void;
+  onEvent?: ((event: CacheEvent) => void) | undefined;
   /** The error a reader gets when its signal aborts its wait. */
   aborted(reason: unknown): unknown;
   /** The error a reader gets when its deadline passes while it waits (default `Error("timed out")`). */
@@ -226,11 +226,7 @@ export function createSecretCache(settings: CacheSettings, deps: SecretCacheDeps
     else if (type === "cache.refresh") counts.refreshes++;
     else if (type === "cache.stale") counts.stale++;
     else counts.evictions++;
-    try {
-      deps.onEvent?.({ type, key });
-    } catch {
-      // A listener's failure must not change what a read answers.
-    }
+    emit(deps.onEvent, { type, key });
   };
 
   const valueHeld = (value: unknown, at: number, size: number): Held => {

@@ -20,7 +20,7 @@ export function emitSuccess(listener: EventListener | undefined, token: Cerberus
 }
 
 /** Calls `listener` with `event`, swallowing anything it throws. */
-export function emit(listener: EventListener | undefined, event: CerberusEvent): void {
+export function emit<E extends CerberusEvent>(listener: ((event: E) => void) | undefined, event: E): void {
   if (!listener) return;
   try {
     listener(event);
