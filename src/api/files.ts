@@ -174,7 +174,7 @@ export async function writeFile(
       signal: options?.signal,
     });
   } finally {
-    if (core.cache) forget(core.cache, path);
+    forget(core.cache, path);
   }
 }
 
@@ -190,7 +190,7 @@ export async function deleteFile(client: CerberusClient, path: string, options?:
       signal: options?.signal,
     });
   } finally {
-    if (core.cache) forget(core.cache, path);
+    forget(core.cache, path);
   }
 }
 

@@ -226,7 +226,7 @@ export async function writeSecret(
     });
   } finally {
     // Even a failed write may have reached the server: what was cached is no longer known good.
-    if (core.cache) forget(core.cache, path);
+    forget(core.cache, path);
   }
   core.cache?.set(cacheKeys.secret(encoded), Object.freeze({ ...json }), secretSize(json));
 }
@@ -271,6 +271,6 @@ export async function deleteSecret(client: CerberusClient, path: string, options
       signal: options?.signal,
     });
   } finally {
-    if (core.cache) forget(core.cache, path);
+    forget(core.cache, path);
   }
 }

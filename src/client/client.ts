@@ -291,8 +291,12 @@ export const cacheKeys = {
   file: (encoded: string, query = "") => `file:${encoded}${query}`,
 };
 
-/** Forgets a path: its secret (every version), its file, its listing, and its folders' listings. */
-export function forget(cache: SecretCache, path: string): void {
+/**
+ * Forgets a path in `cache` (nothing without one): its secret (every version), its file, its
+ * listing, and its folders' listings.
+ */
+export function forget(cache: SecretCache | undefined, path: string): void {
+  if (!cache) return;
   const encoded = encodeSecretPath(path, { folder: true }).replace(/\/$/, "");
   cache.delete(cacheKeys.secret(encoded));
   cache.deletePrefix(cacheKeys.secret(encoded, "?"));
